@@ -1,0 +1,29 @@
+package org.postern.smtp.api;
+
+import java.util.List;
+import org.osgi.annotation.versioning.ProviderType;
+
+/** What every hook sees: the session, the current transaction, config lookup and logging. */
+@ProviderType
+public interface HookContext {
+    Session session();
+
+    /** The current transaction; outside MAIL..DATA an empty one. */
+    Transaction transaction();
+
+    /**
+     * A config item as a list of values (qpsmtpd's {@code $self->qp->config($name)}): asked of the
+     * {@code config} hook plugins in order, then of the configuration PID {@code org.postern.smtp.config},
+     * then of built-in defaults. Empty when nobody knows the item.
+     */
+    List<String> config(String item);
+
+    /** The first value of a config item, or {@code fallback}. */
+    default String config(String item, String fallback) {
+        List<String> values = config(item);
+        return values.isEmpty() ? fallback : values.get(0);
+    }
+
+    /** Logs through the {@code logging} hook chain, then the server log, tagged with session, plugin and hook. */
+    void log(LogLevel level, String message);
+}

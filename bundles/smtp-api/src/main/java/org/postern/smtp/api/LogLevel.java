@@ -1,0 +1,6 @@
+package org.postern.smtp.api;
+
+/** qpsmtpd's log levels, most verbose first. */
+public enum LogLevel {
+    DEBUG, INFO, NOTICE, WARN, ERROR, CRIT, ALERT, EMERG
+}

@@ -1,0 +1,31 @@
+package org.postern.smtp.api;
+
+import java.net.InetSocketAddress;
+import java.util.Optional;
+import org.osgi.annotation.versioning.ProviderType;
+
+/** One SMTP connection as plugins see it (qpsmtpd's {@code Qpsmtpd::Connection}). */
+@ProviderType
+public interface Session {
+    /** A short id unique within this server run, also used in logs and the Received header. */
+    String id();
+
+    InetSocketAddress remoteAddress();
+
+    InetSocketAddress localAddress();
+
+    /** The name the client gave in HELO or EHLO, once it has. */
+    Optional<String> heloHost();
+
+    /** True once the client said EHLO (rather than HELO). */
+    boolean extended();
+
+    /** True when the connection is protected by TLS. */
+    boolean tls();
+
+    /** The authenticated user, once AUTH succeeded. */
+    Optional<String> authenticatedUser();
+
+    /** Notes that live as long as the connection. */
+    Notes notes();
+}
