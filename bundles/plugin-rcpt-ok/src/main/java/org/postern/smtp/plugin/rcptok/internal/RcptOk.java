@@ -1,0 +1,46 @@
+package org.postern.smtp.plugin.rcptok.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.osgi.service.component.annotations.Component;
+import org.postern.smtp.api.HookResult;
+import org.postern.smtp.api.LogLevel;
+import org.postern.smtp.api.RcptContext;
+import org.postern.smtp.api.RcptHook;
+import org.postern.smtp.api.propertytypes.HookOrder;
+import org.postern.smtp.api.propertytypes.PosternHook;
+import org.postern.smtp.api.propertytypes.PosternPlugin;
+
+/**
+ * Accepts a recipient whose domain is this server's ({@code me}) or listed in {@code rcpthosts} (a leading
+ * dot matches every subdomain) or {@code morercpthosts}; declines every other, leaving the decision to later
+ * plugins (and, when none decides, to the core's 450).
+ */
+@Component(service = RcptHook.class, configurationPid = "org.postern.smtp.plugin.rcpt_ok")
+@PosternPlugin("rcpt_ok")
+@PosternHook("rcpt")
+@HookOrder(900)
+public final class RcptOk implements RcptHook {
+
+    @Override
+    public HookResult onRcpt(RcptContext ctx) {
+        String host = ctx.recipient().normalizedHost().orElse(null);
+        if (host == null) {
+            // Address only parses a domain-less path for <postmaster>, which is always ours.
+            return HookResult.ok();
+        }
+        List<String> local = new ArrayList<>(ctx.config("me"));
+        local.addAll(ctx.config("rcpthosts"));
+        local.addAll(ctx.config("morercpthosts"));
+        for (String allowed : local) {
+            String domain = allowed.strip().toLowerCase(Locale.ROOT);
+            if (host.equals(domain) || (domain.startsWith(".") && host.endsWith(domain))) {
+                ctx.log(LogLevel.INFO, "pass: " + host + " in rcpthosts");
+                return HookResult.ok();
+            }
+        }
+        ctx.log(LogLevel.INFO, "skip: " + host + " not in rcpthosts");
+        return HookResult.declined();
+    }
+}

@@ -1,0 +1,77 @@
+package org.postern.smtp.core.internal;
+
+import java.util.List;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.postern.smtp.api.HookContext;
+import org.postern.smtp.api.HookResult;
+import org.postern.smtp.api.HookType;
+import org.postern.smtp.api.LogLevel;
+import org.postern.smtp.api.ReturnCode;
+import org.postern.smtp.core.internal.dispatch.HookChains;
+import org.postern.smtp.core.internal.dispatch.HookContexts;
+import org.postern.smtp.core.internal.dispatch.HookRunner;
+import org.postern.smtp.core.internal.dispatch.PluginSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Config lookup and logging for plugins, as qpsmtpd does them: the {@code config} hook first, then the
+ * configuration PID, then built-in defaults; the {@code logging} hook first, then the server log.
+ */
+final class CorePluginSupport implements PluginSupport {
+    private static final Logger LOG = LoggerFactory.getLogger("org.postern.smtp.plugin");
+    private static final ThreadLocal<Boolean> IN_LOGGING_HOOK = ThreadLocal.withInitial(() -> false);
+
+    private final HookRunner runner;
+    private final Supplier<HookChains> chains;
+    private final Function<String, List<String>> configured;
+    private final Function<String, List<String>> defaults;
+
+    CorePluginSupport(HookRunner runner, Supplier<HookChains> chains, Function<String, List<String>> configured,
+            Function<String, List<String>> defaults) {
+        this.runner = runner;
+        this.chains = chains;
+        this.configured = configured;
+        this.defaults = defaults;
+    }
+
+    @Override
+    public List<String> config(HookContext ctx, String item) {
+        HookChains current = chains.get();
+        if (current.has(HookType.CONFIG)) {
+            HookResult answer = runner.runNow(current, HookType.CONFIG, HookContexts.config(ctx, item));
+            if (answer.code() == ReturnCode.OK) {
+                return answer.message();
+            }
+        }
+        List<String> values = configured.apply(item);
+        return values.isEmpty() ? defaults.apply(item) : values;
+    }
+
+    @Override
+    public void log(HookContext ctx, LogLevel level, String message) {
+        HookChains current = chains.get();
+        String plugin = HookRunner.currentPlugin();
+        String hook = HookRunner.currentHook();
+        if (current.has(HookType.LOGGING) && !IN_LOGGING_HOOK.get()) {
+            IN_LOGGING_HOOK.set(true);
+            try {
+                HookResult answer = runner.runNow(current, HookType.LOGGING,
+                        HookContexts.logging(ctx, level, hook, plugin, message));
+                if (answer.code() == ReturnCode.OK) {
+                    return;
+                }
+            } finally {
+                IN_LOGGING_HOOK.set(false);
+            }
+        }
+        String session = ctx.session().id();
+        switch (level) {
+            case DEBUG -> LOG.debug("session {} [{} {}]: {}", session, plugin, hook, message);
+            case INFO, NOTICE -> LOG.info("session {} [{} {}]: {}", session, plugin, hook, message);
+            case WARN -> LOG.warn("session {} [{} {}]: {}", session, plugin, hook, message);
+            default -> LOG.error("session {} [{} {}]: {}", session, plugin, hook, message);
+        }
+    }
+}

@@ -1,0 +1,162 @@
+package org.postern.smtp.core.internal;
+
+import java.time.Duration;
+import java.util.AbstractMap.SimpleImmutableEntry;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceReference;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.util.tracker.ServiceTracker;
+import org.osgi.util.tracker.ServiceTrackerCustomizer;
+import org.postern.smtp.api.HookType;
+import org.postern.smtp.core.internal.dispatch.HookChains;
+import org.postern.smtp.core.internal.dispatch.RegisteredHook;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The whiteboard: tracks every service with a {@code postern.hook} property and keeps an immutable snapshot
+ * of the plugin chains, rebuilt on each arrival, departure or property change (a new order, say). Sessions
+ * read the snapshot once per command, so a change takes effect at the next command.
+ */
+@Component(service = HookRegistry.class, immediate = true)
+public final class HookRegistry {
+    public static final String HOOK = "postern.hook";
+    public static final String ORDER = "postern.hook.order";
+    public static final String TIMEOUT = "postern.hook.timeout";
+    public static final String PLUGIN = "postern.plugin";
+    static final int DEFAULT_ORDER = 1000;
+
+    private static final Logger LOG = LoggerFactory.getLogger(HookRegistry.class);
+
+    private final Map<Long, List<Map.Entry<HookType, RegisteredHook>>> byServiceId = new ConcurrentHashMap<>();
+    private final ServiceTracker<Object, Object> tracker;
+    private volatile HookChains chains = HookChains.EMPTY;
+
+    @Activate
+    public HookRegistry(BundleContext context) throws InvalidSyntaxException {
+        tracker = new ServiceTracker<>(context, context.createFilter("(" + HOOK + "=*)"), new Customizer(context));
+        tracker.open();
+    }
+
+    @Deactivate
+    void deactivate() {
+        tracker.close();
+    }
+
+    public HookChains chains() {
+        return chains;
+    }
+
+    private final class Customizer implements ServiceTrackerCustomizer<Object, Object> {
+        private final BundleContext context;
+
+        Customizer(BundleContext context) {
+            this.context = context;
+        }
+
+        @Override
+        public Object addingService(ServiceReference<Object> reference) {
+            Object service = context.getService(reference);
+            if (service == null) {
+                return null;
+            }
+            register(reference, service);
+            return service;
+        }
+
+        @Override
+        public void modifiedService(ServiceReference<Object> reference, Object service) {
+            register(reference, service);
+        }
+
+        @Override
+        public void removedService(ServiceReference<Object> reference, Object service) {
+            long id = (Long) reference.getProperty(Constants.SERVICE_ID);
+            if (byServiceId.remove(id) != null) {
+                LOG.info("plugin {} removed", pluginName(reference));
+                rebuild();
+            }
+            context.ungetService(reference);
+        }
+    }
+
+    private synchronized void register(ServiceReference<Object> reference, Object service) {
+        long id = (Long) reference.getProperty(Constants.SERVICE_ID);
+        String plugin = pluginName(reference);
+        int order = intProperty(reference, ORDER, DEFAULT_ORDER, plugin);
+        int ranking = intProperty(reference, Constants.SERVICE_RANKING, 0, plugin);
+        int timeoutSeconds = intProperty(reference, TIMEOUT, 0, plugin);
+        Duration timeout = timeoutSeconds > 0 ? Duration.ofSeconds(timeoutSeconds) : null;
+        RegisteredHook registered = new RegisteredHook(plugin, service, order, ranking, id, timeout);
+        List<Map.Entry<HookType, RegisteredHook>> entries = new ArrayList<>();
+        for (String name : stringsOf(reference.getProperty(HOOK))) {
+            HookType hook = HookType.forName(name).orElse(null);
+            if (hook == null) {
+                LOG.error("plugin {} registers unknown hook '{}'; known hooks: see HookType", plugin, name);
+            } else if (!hook.hookInterface().isInstance(service)) {
+                LOG.error("plugin {} registers hook '{}' but does not implement {}", plugin, name,
+                        hook.hookInterface().getSimpleName());
+            } else {
+                entries.add(new SimpleImmutableEntry<>(hook, registered));
+            }
+        }
+        byServiceId.put(id, entries);
+        LOG.info("plugin {} at order {} answers {}", plugin, order,
+                entries.stream().map(e -> e.getKey().hookName()).toList());
+        rebuild();
+    }
+
+    private synchronized void rebuild() {
+        List<Map.Entry<HookType, RegisteredHook>> all = new ArrayList<>();
+        byServiceId.values().forEach(all::addAll);
+        chains = HookChains.of(all);
+    }
+
+    private static String pluginName(ServiceReference<?> reference) {
+        Object name = reference.getProperty(PLUGIN);
+        if (name != null) {
+            return name.toString();
+        }
+        Object component = reference.getProperty("component.name");
+        return component != null ? component.toString() : reference.getBundle().getSymbolicName();
+    }
+
+    /** Reads an integer property that may arrive as a number or, from a .cfg file, as a string. */
+    private static int intProperty(ServiceReference<?> reference, String key, int fallback, String plugin) {
+        Object value = reference.getProperty(key);
+        if (value == null) {
+            return fallback;
+        }
+        if (value instanceof Number number) {
+            return number.intValue();
+        }
+        try {
+            return Integer.parseInt(value.toString().trim());
+        } catch (NumberFormatException e) {
+            LOG.error("plugin {}: property {}='{}' is not a whole number; using {}", plugin, key, value, fallback);
+            return fallback;
+        }
+    }
+
+    private static List<String> stringsOf(Object value) {
+        if (value instanceof String text) {
+            return List.of(text.split("\\s*,\\s*"));
+        }
+        if (value instanceof String[] array) {
+            return List.of(array);
+        }
+        if (value instanceof Collection<?> collection) {
+            return collection.stream().map(Object::toString).toList();
+        }
+        return List.of();
+    }
+}

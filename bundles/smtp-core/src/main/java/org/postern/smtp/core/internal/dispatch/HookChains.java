@@ -1,0 +1,41 @@
+package org.postern.smtp.core.internal.dispatch;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import org.postern.smtp.api.HookType;
+
+/** An immutable snapshot: for each hook, its plugins in run order. A session takes one per command. */
+public final class HookChains {
+    public static final HookChains EMPTY = new HookChains(new EnumMap<>(HookType.class));
+
+    private final Map<HookType, List<RegisteredHook>> chains;
+
+    private HookChains(Map<HookType, List<RegisteredHook>> chains) {
+        this.chains = chains;
+    }
+
+    /** Builds a snapshot from (hook, plugin) registrations in any order. */
+    public static HookChains of(Collection<Map.Entry<HookType, RegisteredHook>> registrations) {
+        Map<HookType, List<RegisteredHook>> building = new EnumMap<>(HookType.class);
+        for (Map.Entry<HookType, RegisteredHook> registration : registrations) {
+            building.computeIfAbsent(registration.getKey(), k -> new ArrayList<>()).add(registration.getValue());
+        }
+        Map<HookType, List<RegisteredHook>> sorted = new EnumMap<>(HookType.class);
+        building.forEach((hook, list) -> {
+            list.sort(RegisteredHook.RUN_ORDER);
+            sorted.put(hook, List.copyOf(list));
+        });
+        return new HookChains(sorted);
+    }
+
+    public List<RegisteredHook> chain(HookType hook) {
+        return chains.getOrDefault(hook, List.of());
+    }
+
+    public boolean has(HookType hook) {
+        return chains.containsKey(hook);
+    }
+}

@@ -1,0 +1,333 @@
+package org.postern.smtp.core.internal.dispatch;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.postern.smtp.api.*;
+
+/** The context objects handed to plugins, one small class per context type. */
+public final class HookContexts {
+    private HookContexts() {
+    }
+
+    /** What every context shares: the session, its current transaction, and the plugin services. */
+    public record Scope(Session session, Transaction transaction, PluginSupport support) {
+    }
+
+    private static class Base implements HookContext {
+        final Scope shared;
+
+        Base(Scope shared) {
+            this.shared = shared;
+        }
+
+        @Override
+        public Session session() {
+            return shared.session();
+        }
+
+        @Override
+        public Transaction transaction() {
+            return shared.transaction();
+        }
+
+        @Override
+        public List<String> config(String item) {
+            return shared.support().config(this, item);
+        }
+
+        @Override
+        public void log(LogLevel level, String message) {
+            shared.support().log(this, level, message);
+        }
+    }
+
+    public static HookContext plain(Scope scope) {
+        return new Base(scope);
+    }
+
+    public static PreConnectionContext preConnection(Scope scope, int fromRemoteIp, int connections) {
+        final class Ctx extends Base implements PreConnectionContext {
+            Ctx() {
+                super(scope);
+            }
+
+            @Override
+            public int connectionsFromRemoteIp() {
+                return fromRemoteIp;
+            }
+
+            @Override
+            public int connections() {
+                return connections;
+            }
+        }
+        return new Ctx();
+    }
+
+    public static HeloContext helo(Scope scope, String host, List<String> arguments) {
+        final class Ctx extends Base implements HeloContext {
+            Ctx() {
+                super(scope);
+            }
+
+            @Override
+            public String host() {
+                return host;
+            }
+
+            @Override
+            public List<String> arguments() {
+                return arguments;
+            }
+        }
+        return new Ctx();
+    }
+
+    public static ParseContext parse(Scope scope, String command, String line) {
+        final class Ctx extends Base implements ParseContext {
+            Ctx() {
+                super(scope);
+            }
+
+            @Override
+            public String command() {
+                return command;
+            }
+
+            @Override
+            public String line() {
+                return line;
+            }
+        }
+        return new Ctx();
+    }
+
+    public static AddressPreContext addressPre(Scope scope, String address, Map<String, String> parameters) {
+        final class Ctx extends Base implements AddressPreContext {
+            Ctx() {
+                super(scope);
+            }
+
+            @Override
+            public String address() {
+                return address;
+            }
+
+            @Override
+            public Map<String, String> parameters() {
+                return parameters;
+            }
+        }
+        return new Ctx();
+    }
+
+    public static MailContext mail(Scope scope, Address sender, Map<String, String> parameters) {
+        final class Ctx extends Base implements MailContext {
+            Ctx() {
+                super(scope);
+            }
+
+            @Override
+            public Address sender() {
+                return sender;
+            }
+
+            @Override
+            public Map<String, String> parameters() {
+                return parameters;
+            }
+        }
+        return new Ctx();
+    }
+
+    public static RcptContext rcpt(Scope scope, Address recipient, Map<String, String> parameters) {
+        final class Ctx extends Base implements RcptContext {
+            Ctx() {
+                super(scope);
+            }
+
+            @Override
+            public Address recipient() {
+                return recipient;
+            }
+
+            @Override
+            public Map<String, String> parameters() {
+                return parameters;
+            }
+        }
+        return new Ctx();
+    }
+
+    public static ReceivedLineContext receivedLine(Scope scope, String smtpType, String authInfo, String tlsInfo) {
+        final class Ctx extends Base implements ReceivedLineContext {
+            Ctx() {
+                super(scope);
+            }
+
+            @Override
+            public String smtpType() {
+                return smtpType;
+            }
+
+            @Override
+            public String authInfo() {
+                return authInfo;
+            }
+
+            @Override
+            public String tlsInfo() {
+                return tlsInfo;
+            }
+        }
+        return new Ctx();
+    }
+
+    public static CommandContext command(Scope scope, String command, List<String> arguments) {
+        final class Ctx extends Base implements CommandContext {
+            Ctx() {
+                super(scope);
+            }
+
+            @Override
+            public String command() {
+                return command;
+            }
+
+            @Override
+            public List<String> arguments() {
+                return arguments;
+            }
+        }
+        return new Ctx();
+    }
+
+    public static ConfigContext config(HookContext asking, String item) {
+        final class Ctx extends Base implements ConfigContext {
+            Ctx() {
+                super(scopeOf(asking));
+            }
+
+            @Override
+            public String item() {
+                return item;
+            }
+        }
+        return new Ctx();
+    }
+
+    public static UserConfigContext userConfig(HookContext asking, Address user, String item) {
+        final class Ctx extends Base implements UserConfigContext {
+            Ctx() {
+                super(scopeOf(asking));
+            }
+
+            @Override
+            public Address user() {
+                return user;
+            }
+
+            @Override
+            public String item() {
+                return item;
+            }
+        }
+        return new Ctx();
+    }
+
+    public static LoggingContext logging(HookContext asking, LogLevel level, String hookName, String pluginName, String text) {
+        final class Ctx extends Base implements LoggingContext {
+            Ctx() {
+                super(scopeOf(asking));
+            }
+
+            @Override
+            public LogLevel level() {
+                return level;
+            }
+
+            @Override
+            public String hookName() {
+                return hookName;
+            }
+
+            @Override
+            public String pluginName() {
+                return pluginName;
+            }
+
+            @Override
+            public String text() {
+                return text;
+            }
+        }
+        return new Ctx();
+    }
+
+    public static ResultContext result(HookContext asking, String pluginName, HookType hook, HookResult result) {
+        final class Ctx extends Base implements ResultContext {
+            Ctx() {
+                super(scopeOf(asking));
+            }
+
+            @Override
+            public String pluginName() {
+                return pluginName;
+            }
+
+            @Override
+            public String hookName() {
+                return hook.hookName();
+            }
+
+            @Override
+            public HookResult result() {
+                return result;
+            }
+        }
+        return new Ctx();
+    }
+
+    public static AuthContext auth(Scope scope, String mechanism, String user, String clearPassword,
+            String hashedPassword, String ticket) {
+        final class Ctx extends Base implements AuthContext {
+            Ctx() {
+                super(scope);
+            }
+
+            @Override
+            public String mechanism() {
+                return mechanism;
+            }
+
+            @Override
+            public String user() {
+                return user;
+            }
+
+            @Override
+            public Optional<String> clearPassword() {
+                return Optional.ofNullable(clearPassword);
+            }
+
+            @Override
+            public Optional<String> hashedPassword() {
+                return Optional.ofNullable(hashedPassword);
+            }
+
+            @Override
+            public Optional<String> ticket() {
+                return Optional.ofNullable(ticket);
+            }
+        }
+        return new Ctx();
+    }
+
+    private static Scope scopeOf(HookContext ctx) {
+        if (ctx instanceof Base base) {
+            return base.shared;
+        }
+        throw new IllegalArgumentException("not a core context: " + ctx);
+    }
+}

@@ -1,0 +1,152 @@
+package org.postern.smtp.core.internal.netty;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import org.postern.smtp.core.internal.protocol.Reply;
+import org.postern.smtp.core.internal.protocol.SmtpLine;
+import org.postern.smtp.core.internal.protocol.SmtpSession;
+import org.postern.smtp.core.internal.protocol.Transport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Feeds one connection's lines to its {@link SmtpSession}, one command at a time. While the session waits
+ * for hooks, reading stops (autoRead off) and lines already read wait in a small queue; replies are flushed
+ * once per batch of pipelined commands. Never blocks.
+ */
+final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implements Transport {
+    private static final Logger LOG = LoggerFactory.getLogger(SmtpConnectionHandler.class);
+
+    private final SmtpServer server;
+    private final ArrayDeque<SmtpLine> pending = new ArrayDeque<>();
+    private ChannelHandlerContext ctx;
+    private SmtpSession session;
+    private ScheduledFuture<?> idleTimer;
+    private boolean draining;
+    private boolean unflushed;
+    private boolean counted;
+
+    SmtpConnectionHandler(SmtpServer server) {
+        this.server = server;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
+        InetSocketAddress local = (InetSocketAddress) ctx.channel().localAddress();
+        if (!server.limiter().acquire(remote.getAddress())) {
+            LOG.warn("refused connection from {}: connection limit reached", remote);
+            ctx.writeAndFlush(Unpooled.wrappedBuffer(Reply.of(421, "4.7.0",
+                    server.settings().me() + " Too many connections, try again later").encode()))
+                    .addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        counted = true;
+        ctx.channel().config().setAutoRead(false);
+        session = server.newSession(remote, local, this);
+        LOG.debug("session {}: connection from {}", session.id(), remote);
+        session.start(server.limiter().fromIp(remote.getAddress()), server.limiter().total());
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (session == null) {
+            return;
+        }
+        pending.add((SmtpLine) msg);
+        drain();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        cancelIdleTimer();
+        if (counted) {
+            server.limiter().release(((InetSocketAddress) ctx.channel().remoteAddress()).getAddress());
+        }
+        if (session != null) {
+            LOG.debug("session {}: connection closed", session.id());
+            session.onClosed();
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.debug("connection error on {}: {}", ctx.channel().remoteAddress(), cause.toString());
+        ctx.close();
+    }
+
+    private void drain() {
+        if (draining) {
+            return;
+        }
+        draining = true;
+        try {
+            while (!session.busy() && !session.closed() && !pending.isEmpty()) {
+                session.onLine(pending.poll());
+            }
+        } finally {
+            draining = false;
+        }
+        if (unflushed) {
+            unflushed = false;
+            ctx.flush();
+        }
+        if (session.closed()) {
+            pending.clear();
+            return;
+        }
+        ctx.channel().config().setAutoRead(!session.busy());
+        restartIdleTimer();
+    }
+
+    private void restartIdleTimer() {
+        cancelIdleTimer();
+        if (session.busy()) {
+            return;
+        }
+        long seconds = session.inData() ? server.dataTimeoutSeconds() : server.commandTimeoutSeconds();
+        idleTimer = ctx.executor().schedule(() -> {
+            session.onTimeout();
+            drain();
+        }, seconds, TimeUnit.SECONDS);
+    }
+
+    private void cancelIdleTimer() {
+        if (idleTimer != null) {
+            idleTimer.cancel(false);
+            idleTimer = null;
+        }
+    }
+
+    @Override
+    public void send(Reply reply) {
+        ctx.write(Unpooled.wrappedBuffer(reply.encode()));
+        unflushed = true;
+    }
+
+    @Override
+    public void close() {
+        unflushed = false;
+        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    @Override
+    public Executor executor() {
+        return ctx.executor();
+    }
+
+    @Override
+    public void ready() {
+        drain();
+    }
+}

@@ -1,0 +1,95 @@
+package org.postern.smtp.core.internal.protocol;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Receives the lines of one message between 354 and the final dot (already dot-unstuffed): collects the
+ * header, streams the body into the spool, and counts the size against the limits.
+ */
+final class MessageReceiver {
+    private static final byte[] CRLF = {'\r', '\n'};
+
+    private final Spool body;
+    private final long maxSize;
+    private final int maxHeaderSize;
+    private final List<String> headerLines = new ArrayList<>();
+    private boolean inHeader = true;
+    private long size;
+    private int headerSize;
+    private boolean tooBig;
+    private boolean headerTooBig;
+    private boolean lineTooLong;
+
+    MessageReceiver(Spool body, long maxSize, int maxHeaderSize) {
+        this.body = body;
+        this.maxSize = maxSize;
+        this.maxHeaderSize = maxHeaderSize;
+    }
+
+    /** Takes one line; returns true when this line completed the header. */
+    boolean line(byte[] bytes, int offset, int length) throws IOException {
+        size += length + 2;
+        if (size > maxSize) {
+            tooBig = true;
+            return false;
+        }
+        if (!inHeader) {
+            body.write(bytes, offset, length);
+            body.write(CRLF, 0, 2);
+            return false;
+        }
+        if (length == 0) {
+            inHeader = false;
+            return true;
+        }
+        String text = new String(bytes, offset, length, StandardCharsets.ISO_8859_1);
+        boolean continuation = (text.charAt(0) == ' ' || text.charAt(0) == '\t') && !headerLines.isEmpty();
+        if (!continuation && !ParsedHeader.isFieldStart(text)) {
+            inHeader = false;
+            body.write(bytes, offset, length);
+            body.write(CRLF, 0, 2);
+            return true;
+        }
+        headerSize += length + 2;
+        if (headerSize > maxHeaderSize) {
+            headerTooBig = true;
+        } else {
+            headerLines.add(text);
+        }
+        return false;
+    }
+
+    void lineTooLong() {
+        lineTooLong = true;
+    }
+
+    /** Ends the header at the final dot when no blank line did; returns true if this call ended it. */
+    boolean endHeaderAtEndOfData() {
+        boolean wasInHeader = inHeader;
+        inHeader = false;
+        return wasInHeader;
+    }
+
+    ParsedHeader header() {
+        return ParsedHeader.parse(headerLines);
+    }
+
+    long size() {
+        return size;
+    }
+
+    boolean tooBig() {
+        return tooBig;
+    }
+
+    boolean headerTooBig() {
+        return headerTooBig;
+    }
+
+    boolean hadLineTooLong() {
+        return lineTooLong;
+    }
+}

@@ -1,0 +1,72 @@
+package org.postern.smtp.core.internal.protocol;
+
+import java.net.InetSocketAddress;
+import java.util.Optional;
+import org.postern.smtp.api.Notes;
+import org.postern.smtp.api.Session;
+
+/** The connection as hooks see it. */
+final class SessionState implements Session {
+    private final String id;
+    private final InetSocketAddress remote;
+    private final InetSocketAddress local;
+    private final Notes notes = new NotesMap();
+    private volatile String heloHost;
+    private volatile boolean extended;
+
+    SessionState(String id, InetSocketAddress remote, InetSocketAddress local) {
+        this.id = id;
+        this.remote = remote;
+        this.local = local;
+    }
+
+    void hello(String host, boolean extended) {
+        this.heloHost = host;
+        this.extended = extended;
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public InetSocketAddress remoteAddress() {
+        return remote;
+    }
+
+    @Override
+    public InetSocketAddress localAddress() {
+        return local;
+    }
+
+    /** The client's IP as text, without a port. */
+    String remoteIp() {
+        return remote.getAddress() == null ? remote.getHostString() : remote.getAddress().getHostAddress();
+    }
+
+    @Override
+    public Optional<String> heloHost() {
+        return Optional.ofNullable(heloHost);
+    }
+
+    @Override
+    public boolean extended() {
+        return extended;
+    }
+
+    @Override
+    public boolean tls() {
+        return false;
+    }
+
+    @Override
+    public Optional<String> authenticatedUser() {
+        return Optional.empty();
+    }
+
+    @Override
+    public Notes notes() {
+        return notes;
+    }
+}

@@ -1,0 +1,643 @@
+package org.postern.smtp.core.internal.protocol;
+
+import static java.util.concurrent.CompletableFuture.completedFuture;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.postern.smtp.api.Address;
+import org.postern.smtp.api.HookContext;
+import org.postern.smtp.api.HookResult;
+import org.postern.smtp.api.HookType;
+import org.postern.smtp.api.Recipient;
+import org.postern.smtp.api.ReturnCode;
+import org.postern.smtp.core.internal.dispatch.HookChains;
+import org.postern.smtp.core.internal.dispatch.HookContexts;
+import org.postern.smtp.core.internal.dispatch.HookContexts.Scope;
+import org.postern.smtp.core.internal.dispatch.HookRunner;
+import org.postern.smtp.core.internal.dispatch.PluginSupport;
+import org.postern.smtp.core.internal.protocol.Responses.Decision;
+import org.postern.smtp.core.internal.protocol.SessionSettings.BareLineEndings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The RFC 5321 state machine of one connection, driving the hooks as qpsmtpd's {@code Qpsmtpd::SMTP} does.
+ *
+ * <p>Every method runs on the connection's thread. A command that runs hooks makes the session busy until
+ * its reply is sent; the transport holds further (pipelined) lines until {@link Transport#ready()}. Hook
+ * answers come back to the connection's thread before they touch any state.
+ */
+public final class SmtpSession {
+    private static final Logger LOG = LoggerFactory.getLogger(SmtpSession.class);
+    private static final Set<String> MAIL_PARAMETERS = Set.of("size", "body");
+    private static final DateTimeFormatter RECEIVED_DATE = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss Z", Locale.ROOT);
+
+    private enum Mode { COMMAND, DATA, CLOSED }
+
+    private final SessionSettings settings;
+    private final HookRunner runner;
+    private final Supplier<HookChains> hookChains;
+    private final PluginSupport support;
+    private final Transport transport;
+    private final SessionState session;
+    private TransactionState transaction = new TransactionState();
+    private HookChains chains = HookChains.EMPTY;
+    private Mode mode = Mode.COMMAND;
+    private boolean busy;
+    private boolean closing;
+    private boolean greeted;
+    private MessageReceiver message;
+
+    public SmtpSession(String id, InetSocketAddress remote, InetSocketAddress local, SessionSettings settings,
+            HookRunner runner, Supplier<HookChains> hookChains, PluginSupport support, Transport transport) {
+        this.settings = settings;
+        this.runner = runner;
+        this.hookChains = hookChains;
+        this.support = support;
+        this.transport = transport;
+        this.session = new SessionState(id, remote, local);
+    }
+
+    public boolean busy() {
+        return busy;
+    }
+
+    public boolean inData() {
+        return mode == Mode.DATA;
+    }
+
+    public boolean closed() {
+        return mode == Mode.CLOSED;
+    }
+
+    public String id() {
+        return session.id();
+    }
+
+    /** Runs pre_connection and connect, then greets (or refuses) the client. */
+    public void start(int connectionsFromRemoteIp, int connections) {
+        chains = hookChains.get();
+        track(hook(HookType.PRE_CONNECTION, HookContexts.preConnection(scope(), connectionsFromRemoteIp, connections))
+                .thenCompose(answer -> {
+                    Decision refusal = Responses.decide(HookType.PRE_CONNECTION, answer, null);
+                    return refusal != null ? respond(refusal)
+                            : hook(HookType.CONNECT, plain()).thenCompose(this::connectRespond);
+                }));
+    }
+
+    private CompletableFuture<Void> connectRespond(HookResult answer) {
+        Decision decision = Responses.decide(HookType.CONNECT, answer, null);
+        if (decision != null) {
+            return respond(decision);
+        }
+        greeted = true;
+        send(new Reply(220, null, List.of(settings.me() + " " + settings.greeting())));
+        return completedFuture(null);
+    }
+
+    /** Takes one line from the client; call only while not {@link #busy()}. */
+    public void onLine(SmtpLine line) {
+        if (mode == Mode.CLOSED) {
+            return;
+        }
+        if (mode == Mode.DATA) {
+            dataLine(line);
+            return;
+        }
+        chains = hookChains.get();
+        if (line.tooLong() || line.bytes().length > settings.maxCommandLineLength()) {
+            send(Reply.of(500, "5.5.2", "Line too long"));
+            return;
+        }
+        String text = new String(line.bytes(), StandardCharsets.UTF_8).strip();
+        int space = text.indexOf(' ');
+        String verb = (space < 0 ? text : text.substring(0, space)).toLowerCase(Locale.ROOT);
+        String arguments = space < 0 ? "" : text.substring(space + 1).strip();
+        track(command(verb, arguments));
+    }
+
+    private CompletableFuture<Void> command(String verb, String arguments) {
+        return switch (verb) {
+            case "helo" -> hello(arguments, false);
+            case "ehlo" -> hello(arguments, true);
+            case "mail" -> mail(arguments);
+            case "rcpt" -> rcpt(arguments);
+            case "data" -> data(arguments);
+            case "rset" -> resetTransaction().thenRun(() -> send(Reply.of(250, "2.0.0", "OK")));
+            case "noop" -> simpleCommand(HookType.NOOP, verb, arguments,
+                    answer -> send(Reply.of(250, "2.0.0", "OK")));
+            case "vrfy" -> simpleCommand(HookType.VRFY, verb, arguments, answer -> send(Reply.of(252, "2.0.0",
+                    "Just try sending a mail and we'll see how it turns out ...")));
+            case "help" -> simpleCommand(HookType.HELP, verb, arguments, this::helpRespond);
+            case "quit" -> quit(arguments);
+            default -> simpleCommand(HookType.UNRECOGNIZED_COMMAND, verb, arguments,
+                    answer -> send(Reply.of(500, "5.5.1", "Unrecognized command")));
+        };
+    }
+
+    // --- HELO / EHLO ---------------------------------------------------------------------------------------
+
+    private CompletableFuture<Void> hello(String arguments, boolean extended) {
+        HookType parseHook = extended ? HookType.EHLO_PARSE : HookType.HELO_PARSE;
+        String verb = extended ? "ehlo" : "helo";
+        return hook(parseHook, HookContexts.parse(scope(), verb, arguments)).thenCompose(parsed -> {
+            List<String> words;
+            if (parsed.code() == ReturnCode.OK) {
+                words = parsed.message();
+            } else if (parsed.code().isDenial()) {
+                words = List.of();
+            } else {
+                words = arguments.isEmpty() ? List.of() : Arrays.asList(arguments.split("\\s+"));
+            }
+            if (words.isEmpty() || words.get(0).isEmpty()) {
+                send(Reply.of(501, "5.5.4", verb + " requires domain/address - see RFC-2821 4.1.1.1"));
+                return completedFuture(null);
+            }
+            String host = words.get(0);
+            HookType hook = extended ? HookType.EHLO : HookType.HELO;
+            // RFC 5321 4.1.4: a repeated HELO/EHLO resets the session like RSET (qpsmtpd refuses it with 503).
+            return resetTransaction()
+                    .thenCompose(v -> hook(hook, HookContexts.helo(scope(), host, List.copyOf(words.subList(1, words.size())))))
+                    .thenCompose(answer -> {
+                        Decision decision = Responses.decide(hook, answer, null);
+                        if (decision != null) {
+                            return respond(decision);
+                        }
+                        session.hello(host, extended);
+                        send(helloReply(extended));
+                        return completedFuture(null);
+                    });
+        });
+    }
+
+    private Reply helloReply(boolean extended) {
+        String ip = session.remoteIp();
+        List<String> lines = new ArrayList<>();
+        lines.add(settings.me() + " Hi " + ip + " [" + ip + "]" + (extended ? "" : "; I am so happy to meet you."));
+        if (extended) {
+            lines.add("PIPELINING");
+            lines.add("8BITMIME");
+            lines.add("SIZE " + settings.maxMessageSize());
+            lines.add("ENHANCEDSTATUSCODES");
+        }
+        return new Reply(250, null, lines);
+    }
+
+    // --- MAIL ---------------------------------------------------------------------------------------------
+
+    private CompletableFuture<Void> mail(String arguments) {
+        return resetTransaction().thenCompose(v -> {
+            if (session.heloHost().isEmpty()) {
+                send(Reply.of(503, "5.5.1", "please say hello first ..."));
+                return completedFuture(null);
+            }
+            return parseEnvelope(HookType.MAIL_PARSE, "mail", arguments, EnvelopeParser::parseMail, HookType.MAIL_PRE,
+                    "could not parse your mail from command", this::mailAddress);
+        });
+    }
+
+    private CompletableFuture<Void> mailAddress(String path, Map<String, String> parameters) {
+        Address sender;
+        if (path.equals("<>") || path.contains("[undefined]") || path.equals("<#@[]>")) {
+            sender = Address.nullSender();
+        } else {
+            sender = Address.parse(path).orElse(null);
+        }
+        if (sender == null) {
+            send(Reply.of(501, "5.1.7", "could not parse your mail from command"));
+            return completedFuture(null);
+        }
+        Reply parameterError = mailParameterError(parameters);
+        if (parameterError != null) {
+            send(parameterError);
+            return completedFuture(null);
+        }
+        return hook(HookType.MAIL, HookContexts.mail(scope(), sender, parameters)).thenCompose(answer -> {
+            Decision decision = Responses.decide(HookType.MAIL, answer, sender.format());
+            if (decision != null) {
+                LOG.info("session {}: MAIL FROM {} refused: {}", session.id(), sender.format(), answer);
+                return respond(decision);
+            }
+            transaction.sender(sender, parameters);
+            send(Reply.of(250, "2.1.0", sender.format() + ", sender OK - how exciting to get mail from you!"));
+            return completedFuture(null);
+        });
+    }
+
+    private Reply mailParameterError(Map<String, String> parameters) {
+        for (Map.Entry<String, String> parameter : parameters.entrySet()) {
+            if (!MAIL_PARAMETERS.contains(parameter.getKey())) {
+                return Reply.of(555, "5.5.4", "Unsupported parameter " + parameter.getKey().toUpperCase(Locale.ROOT));
+            }
+        }
+        String size = parameters.get("size");
+        if (size != null) {
+            long declared;
+            try {
+                declared = Long.parseLong(size);
+            } catch (NumberFormatException e) {
+                return Reply.of(501, "5.5.4", "Syntax error in SIZE parameter");
+            }
+            if (declared > settings.maxMessageSize()) {
+                return Reply.of(552, "5.3.4", "Message size exceeds fixed maximum message size");
+            }
+        }
+        String body = parameters.get("body");
+        if (body != null && !body.equalsIgnoreCase("7BIT") && !body.equalsIgnoreCase("8BITMIME")) {
+            return Reply.of(501, "5.5.4", "Unsupported BODY type " + body);
+        }
+        return null;
+    }
+
+    // --- RCPT ---------------------------------------------------------------------------------------------
+
+    private CompletableFuture<Void> rcpt(String arguments) {
+        if (transaction.sender().isEmpty()) {
+            send(Reply.of(503, "5.5.1", "Use MAIL before RCPT"));
+            return completedFuture(null);
+        }
+        if (transaction.recipients().size() >= settings.maxRecipients()) {
+            send(Reply.of(452, "4.5.3", "Too many recipients"));
+            return completedFuture(null);
+        }
+        return parseEnvelope(HookType.RCPT_PARSE, "rcpt", arguments, EnvelopeParser::parseRcpt, HookType.RCPT_PRE,
+                "could not parse recipient", this::rcptAddress);
+    }
+
+    private CompletableFuture<Void> rcptAddress(String path, Map<String, String> parameters) {
+        Address recipient = Address.parse(path).filter(a -> !a.isNullSender()).orElse(null);
+        if (recipient == null) {
+            send(Reply.of(501, "5.1.3", "could not parse recipient"));
+            return completedFuture(null);
+        }
+        if (!parameters.isEmpty()) {
+            String name = parameters.keySet().iterator().next();
+            send(Reply.of(555, "5.5.4", "Unsupported parameter " + name.toUpperCase(Locale.ROOT)));
+            return completedFuture(null);
+        }
+        return hook(HookType.RCPT, HookContexts.rcpt(scope(), recipient, parameters)).thenCompose(answer -> {
+            if (answer.code() == ReturnCode.OK) {
+                transaction.addRecipient(new Recipient(recipient, parameters));
+                send(Reply.of(250, "2.1.5", recipient.format() + ", recipient ok"));
+                return completedFuture(null);
+            }
+            LOG.info("session {}: RCPT TO {} not accepted: {}", session.id(), recipient.format(), answer);
+            return respond(Responses.decide(HookType.RCPT, answer, recipient.format()));
+        });
+    }
+
+    /** Shared by MAIL and RCPT: the parse hook (or built-in parser), then the *_pre hook, then the address. */
+    private CompletableFuture<Void> parseEnvelope(HookType parseHook, String verb, String arguments,
+            Function<String, EnvelopeParser.Parsed> builtIn, HookType preHook, String unparsable,
+            AddressStep next) {
+        return hook(parseHook, HookContexts.parse(scope(), verb, arguments)).thenCompose(custom -> {
+            EnvelopeParser.Parsed parsed;
+            if (custom.code() == ReturnCode.OK && !custom.message().isEmpty()) {
+                parsed = new EnvelopeParser.Parsed(custom.message().get(0),
+                        custom.message().subList(1, custom.message().size()), null);
+            } else if (custom.code() != ReturnCode.DECLINED) {
+                String reason = custom.message().isEmpty() ? "Syntax error in command" : custom.message().get(0);
+                parsed = new EnvelopeParser.Parsed(null, List.of(), reason);
+            } else {
+                parsed = builtIn.apply(arguments);
+            }
+            if (!parsed.ok()) {
+                send(Reply.of(501, "5.5.2", parsed.error()));
+                return completedFuture(null);
+            }
+            Map<String, String> parameters = EnvelopeParser.parameterMap(parsed.parameters());
+            return hook(preHook, HookContexts.addressPre(scope(), parsed.address(), parameters)).thenCompose(pre -> {
+                String path = pre.code() == ReturnCode.OK && !pre.message().isEmpty() ? pre.message().get(0) : parsed.address();
+                if (!path.startsWith("<") || !path.endsWith(">")) {
+                    send(Reply.of(501, "5.5.2", unparsable));
+                    return completedFuture(null);
+                }
+                return next.accept(path, parameters);
+            });
+        });
+    }
+
+    @FunctionalInterface
+    private interface AddressStep {
+        CompletableFuture<Void> accept(String path, Map<String, String> parameters);
+    }
+
+    // --- DATA ---------------------------------------------------------------------------------------------
+
+    private CompletableFuture<Void> data(String arguments) {
+        if (!arguments.isEmpty()) {
+            send(Reply.of(501, "5.5.4", "DATA takes no arguments"));
+            return completedFuture(null);
+        }
+        if (transaction.sender().isEmpty()) {
+            send(Reply.of(503, "5.5.1", "MAIL first"));
+            return completedFuture(null);
+        }
+        if (transaction.recipients().isEmpty()) {
+            send(Reply.of(503, "5.5.1", "RCPT first"));
+            return completedFuture(null);
+        }
+        return hook(HookType.DATA, plain()).thenCompose(answer -> {
+            Decision decision = Responses.decide(HookType.DATA, answer, null);
+            if (decision != null) {
+                return decision.close() ? respond(decision) : resetTransaction().thenRun(() -> send(decision.reply()));
+            }
+            Spool spool = new Spool(settings.spoolFolder(), settings.spoolMemoryThreshold());
+            transaction.body(spool);
+            message = new MessageReceiver(spool, settings.maxMessageSize(), settings.maxHeaderSize());
+            mode = Mode.DATA;
+            send(new Reply(354, null, List.of("go ahead")));
+            return completedFuture(null);
+        });
+    }
+
+    private void dataLine(SmtpLine line) {
+        if (line.tooLong()) {
+            message.lineTooLong();
+            return;
+        }
+        boolean bare = !line.crlf() || line.bareCr();
+        if (bare && settings.bareLineEndings() == BareLineEndings.REJECT) {
+            LOG.info("session {}: bare LF or CR in DATA, closing", session.id());
+            mode = Mode.COMMAND;
+            track(resetTransaction().thenCompose(v -> respond(new Decision(Reply.of(554, "5.6.11",
+                    "Bare LF or CR in message data is not allowed (RFC 5321 2.3.8); message rejected"), true))));
+            return;
+        }
+        if (line.isDot() && line.crlf()) {
+            mode = Mode.COMMAND;
+            track(endOfData());
+            return;
+        }
+        byte[] bytes = bare ? normalizeBareCr(line.bytes()) : line.bytes();
+        int offset = bytes.length > 0 && bytes[0] == '.' && !(bare && bytes.length == 1) ? 1 : 0;
+        try {
+            if (message.line(bytes, offset, bytes.length - offset)) {
+                track(headersEnd());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("spool write failed in session " + session.id(), e);
+        }
+    }
+
+    /** Turns each CR that is not part of CRLF into CRLF (only reached in NORMALIZE mode). */
+    private static byte[] normalizeBareCr(byte[] bytes) {
+        int bareCrs = 0;
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes[i] == '\r' && (i + 1 == bytes.length || bytes[i + 1] != '\n')) {
+                bareCrs++;
+            }
+        }
+        if (bareCrs == 0) {
+            return bytes;
+        }
+        byte[] normalized = new byte[bytes.length + bareCrs];
+        int j = 0;
+        for (int i = 0; i < bytes.length; i++) {
+            normalized[j++] = bytes[i];
+            if (bytes[i] == '\r' && (i + 1 == bytes.length || bytes[i + 1] != '\n')) {
+                normalized[j++] = '\n';
+            }
+        }
+        return normalized;
+    }
+
+    private CompletableFuture<Void> headersEnd() {
+        transaction.header(message.header());
+        return hook(HookType.DATA_HEADERS_END, plain()).thenCompose(answer -> {
+            Decision decision = Responses.decide(HookType.DATA_HEADERS_END, answer, null);
+            if (decision == null) {
+                return completedFuture(null);
+            }
+            mode = Mode.COMMAND;
+            return respond(decision);
+        });
+    }
+
+    private CompletableFuture<Void> endOfData() {
+        MessageReceiver received = message;
+        message = null;
+        transaction.size(received.size());
+        CompletableFuture<Void> header = received.endHeaderAtEndOfData() ? headersEnd() : completedFuture(null);
+        return header.thenCompose(v -> {
+            if (closing) {
+                return completedFuture(null);
+            }
+            Reply refusal = null;
+            if (received.tooBig()) {
+                refusal = Reply.of(552, "5.3.4", "Message too big!");
+            } else if (received.headerTooBig()) {
+                refusal = Reply.of(552, "5.3.4", "Message header too large");
+            } else if (received.hadLineTooLong()) {
+                refusal = Reply.of(500, "5.5.2", "Message line too long");
+            }
+            if (refusal != null) {
+                LOG.info("session {}: message refused at end of DATA: {}", session.id(), refusal);
+                Reply reply = refusal;
+                return resetTransaction().thenRun(() -> send(reply));
+            }
+            return addReceivedLine().thenCompose(x -> contentHook(HookType.DATA_POST_HEADERS,
+                    () -> contentHook(HookType.DATA_POST, () -> contentHook(HookType.QUEUE_PRE, this::queue))));
+        });
+    }
+
+    private CompletableFuture<Void> addReceivedLine() {
+        String smtpType = session.extended() ? "ESMTP" : "SMTP";
+        return hook(HookType.RECEIVED_LINE, HookContexts.receivedLine(scope(), smtpType, "", "")).thenAccept(answer -> {
+            String value = answer.code() == ReturnCode.OK && !answer.message().isEmpty()
+                    ? String.join("\r\n\t", answer.message())
+                    : "from " + session.remoteIp() + " (HELO " + session.heloHost().orElse("") + ") (" + session.remoteIp()
+                            + ")\r\n\tby " + settings.me() + " (Postern) with " + smtpType + " id " + session.id() + "; "
+                            + RECEIVED_DATE.format(ZonedDateTime.now());
+            transaction.parsedHeader().prepend("Received", value);
+        });
+    }
+
+    /** data_post_headers, data_post and queue_pre: a refusal ends the transaction, anything else goes on. */
+    private CompletableFuture<Void> contentHook(HookType hook, Supplier<CompletableFuture<Void>> next) {
+        return hook(hook, plain()).thenCompose(answer -> {
+            Decision decision = Responses.decide(hook, answer, null);
+            if (decision == null) {
+                return next.get();
+            }
+            LOG.info("session {}: message refused at {}: {}", session.id(), hook.hookName(), answer);
+            return decision.close() ? respond(decision) : resetTransaction().thenRun(() -> send(decision.reply()));
+        });
+    }
+
+    private CompletableFuture<Void> queue() {
+        return hook(HookType.QUEUE, plain()).thenCompose(answer -> {
+            Decision decision = Responses.decide(HookType.QUEUE, answer, null);
+            Reply reply;
+            if (decision != null) {
+                reply = decision.reply();
+                LOG.warn("session {}: message not queued: {}", session.id(), answer);
+            } else {
+                reply = Responses.replyFor(new Responses.Rule(250, "2.0.0", "Queued", false), answer, null);
+                LOG.info("session {}: message from {} to {} recipient(s), {} octets queued", session.id(),
+                        transaction.sender().map(Address::format).orElse("?"), transaction.recipients().size(), transaction.size());
+            }
+            return resetTransaction().thenCompose(v -> {
+                send(reply);
+                return hook(HookType.QUEUE_POST, plain());
+            }).thenAccept(post -> {
+                if (post.code() != ReturnCode.OK && post.code() != ReturnCode.DECLINED) {
+                    LOG.error("session {}: queue_post answered {}", session.id(), post);
+                }
+            });
+        });
+    }
+
+    // --- NOOP, VRFY, HELP, unknown commands, QUIT ---------------------------------------------------------
+
+    /**
+     * A command whose reply is decided by one hook: a rule from the table, or the command's own default (also
+     * for a DONE that brought no reply of its own, so the client is never left waiting).
+     */
+    private CompletableFuture<Void> simpleCommand(HookType hook, String verb, String arguments,
+            java.util.function.Consumer<HookResult> otherwise) {
+        List<String> words = arguments.isEmpty() ? List.of() : List.of(arguments.split("\\s+"));
+        return hook(hook, HookContexts.command(scope(), verb, words)).thenCompose(answer -> {
+            Decision decision = Responses.decide(hook, answer, null);
+            if (decision != null) {
+                if (hook == HookType.VRFY && answer.code() == ReturnCode.DENY) {
+                    return resetTransaction().thenRun(() -> send(decision.reply()));
+                }
+                return respond(decision);
+            }
+            otherwise.accept(answer);
+            return completedFuture(null);
+        });
+    }
+
+    private void helpRespond(HookResult answer) {
+        List<String> lines = answer.message().isEmpty()
+                ? List.of("This is Postern, a plugin-driven SMTP server.",
+                        "Commands: HELO EHLO MAIL RCPT DATA RSET NOOP VRFY HELP QUIT")
+                : answer.message();
+        send(new Reply(214, "2.0.0", lines));
+    }
+
+    private CompletableFuture<Void> quit(String arguments) {
+        return hook(HookType.QUIT, plain()).thenCompose(answer -> {
+            Decision pluginReply = Responses.decide(HookType.QUIT, answer, null);
+            send(pluginReply != null ? pluginReply.reply()
+                    : Reply.of(221, "2.0.0", settings.me() + " closing connection. Have a wonderful day."));
+            return disconnect();
+        });
+    }
+
+    // --- connection end -----------------------------------------------------------------------------------
+
+    /** The client was idle too long. */
+    public void onTimeout() {
+        if (mode == Mode.CLOSED || busy) {
+            return;
+        }
+        LOG.info("session {}: idle timeout", session.id());
+        mode = Mode.COMMAND;
+        track(respond(new Decision(Reply.of(421, "4.4.2", settings.me() + " Timeout; closing connection"), true)));
+    }
+
+    /** The connection is gone, however it ended: post_connection runs and the spool is cleaned up. */
+    public void onClosed() {
+        mode = Mode.CLOSED;
+        discard(transaction);
+        if (chains.has(HookType.POST_CONNECTION)) {
+            runner.run(chains, HookType.POST_CONNECTION, plain());
+        }
+    }
+
+    private CompletableFuture<Void> respond(Decision decision) {
+        send(decision.reply());
+        return decision.close() ? disconnect() : completedFuture(null);
+    }
+
+    private CompletableFuture<Void> disconnect() {
+        closing = true;
+        return hook(HookType.DISCONNECT, plain()).thenCompose(answer -> resetTransaction()).thenRun(() -> {
+            mode = Mode.CLOSED;
+            transport.close();
+        });
+    }
+
+    private CompletableFuture<Void> resetTransaction() {
+        TransactionState ending = transaction;
+        transaction = new TransactionState();
+        message = null;
+        if (!chains.has(HookType.RESET_TRANSACTION)) {
+            discard(ending);
+            return completedFuture(null);
+        }
+        Scope endingScope = new Scope(session, ending, support);
+        return hook(HookType.RESET_TRANSACTION, HookContexts.plain(endingScope)).thenRun(() -> discard(ending));
+    }
+
+    private void discard(TransactionState ending) {
+        try {
+            ending.discard();
+        } catch (IOException e) {
+            LOG.warn("session {}: could not delete a spool file", session.id(), e);
+        }
+    }
+
+    // --- plumbing -----------------------------------------------------------------------------------------
+
+    private void send(Reply reply) {
+        LOG.debug("session {}: {}", session.id(), reply);
+        transport.send(reply);
+    }
+
+    private Scope scope() {
+        return new Scope(session, transaction, support);
+    }
+
+    private HookContext plain() {
+        return HookContexts.plain(scope());
+    }
+
+    /** Runs a hook; the answer arrives on the connection's thread. A hook nobody registered costs no hop. */
+    private CompletableFuture<HookResult> hook(HookType hook, HookContext ctx) {
+        if (!chains.has(hook)) {
+            return completedFuture(HookResult.declined());
+        }
+        return runner.run(chains, hook, ctx).thenApplyAsync(Function.identity(), transport.executor());
+    }
+
+    /** Marks the session busy until the work is done, then lets the transport hand over the next line. */
+    private void track(CompletableFuture<Void> work) {
+        busy = true;
+        work.whenComplete((v, error) -> {
+            if (error != null) {
+                LOG.error("session {}: command failed", session.id(), error);
+                if (mode != Mode.CLOSED) {
+                    send(Reply.of(451, "4.3.0", "Internal error - try again later"));
+                    mode = Mode.COMMAND;
+                    message = null;
+                    discard(transaction);
+                    transaction = new TransactionState();
+                }
+            }
+            busy = false;
+            transport.ready();
+        });
+    }
+
+    /** True once the greeting was sent; the server counts refused connections apart. */
+    public boolean greeted() {
+        return greeted;
+    }
+}

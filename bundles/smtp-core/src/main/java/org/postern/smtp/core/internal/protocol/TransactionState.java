@@ -1,0 +1,106 @@
+package org.postern.smtp.core.internal.protocol;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.SequenceInputStream;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.postern.smtp.api.Address;
+import org.postern.smtp.api.MessageHeader;
+import org.postern.smtp.api.Notes;
+import org.postern.smtp.api.Recipient;
+import org.postern.smtp.api.Transaction;
+
+/** One transaction; mutated on the connection's thread, read by hooks while the session waits for them. */
+final class TransactionState implements Transaction {
+    private static final byte[] CRLF = {'\r', '\n'};
+
+    private final Notes notes = new NotesMap();
+    private final List<Recipient> recipients = new CopyOnWriteArrayList<>();
+    private volatile Address sender;
+    private volatile Map<String, String> mailParameters = Map.of();
+    private volatile ParsedHeader header;
+    private volatile Spool body;
+    private volatile long size;
+
+    void sender(Address sender, Map<String, String> parameters) {
+        this.sender = sender;
+        this.mailParameters = Map.copyOf(parameters);
+    }
+
+    void addRecipient(Recipient recipient) {
+        recipients.add(recipient);
+    }
+
+    void header(ParsedHeader header) {
+        this.header = header;
+    }
+
+    ParsedHeader parsedHeader() {
+        return header;
+    }
+
+    void body(Spool body) {
+        this.body = body;
+    }
+
+    void size(long size) {
+        this.size = size;
+    }
+
+    /** Drops the spooled body, if any. */
+    void discard() throws IOException {
+        Spool spool = body;
+        body = null;
+        if (spool != null) {
+            spool.close();
+        }
+    }
+
+    @Override
+    public Optional<Address> sender() {
+        return Optional.ofNullable(sender);
+    }
+
+    @Override
+    public Map<String, String> mailParameters() {
+        return mailParameters;
+    }
+
+    @Override
+    public List<Recipient> recipients() {
+        return List.copyOf(recipients);
+    }
+
+    @Override
+    public Optional<MessageHeader> header() {
+        return Optional.ofNullable(header);
+    }
+
+    @Override
+    public long size() {
+        return size;
+    }
+
+    @Override
+    public InputStream body() throws IOException {
+        Spool spool = body;
+        return spool == null ? InputStream.nullInputStream() : spool.open();
+    }
+
+    @Override
+    public InputStream message() throws IOException {
+        ParsedHeader current = header;
+        byte[] head = current == null ? new byte[0] : current.encode();
+        return new SequenceInputStream(new ByteArrayInputStream(head),
+                new SequenceInputStream(new ByteArrayInputStream(CRLF), body()));
+    }
+
+    @Override
+    public Notes notes() {
+        return notes;
+    }
+}
