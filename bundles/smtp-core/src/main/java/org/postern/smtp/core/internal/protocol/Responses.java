@@ -144,8 +144,7 @@ public final class Responses {
     /** A reply from a rule, with the plugin's message, reply code and status code where it gave valid ones. */
     public static Reply replyFor(Rule rule, HookResult answer, String subject) {
         int code = answer.replyCode().filter(c -> c / 100 == rule.code() / 100).orElse(rule.code());
-        String enhanced = answer.enhancedStatus().filter(s -> s.charAt(0) - '0' == code / 100)
-                .orElse(code == rule.code() ? rule.enhancedStatus() : genericStatus(code));
+        String enhanced = answer.enhancedStatus().filter(s -> s.charAt(0) - '0' == code / 100).orElse(rule.enhancedStatus());
         List<String> lines = answer.message().isEmpty() || answer.message().stream().allMatch(String::isEmpty)
                 ? List.of(subject == null ? rule.defaultText() : rule.defaultText().replace("%s", subject))
                 : answer.message();
