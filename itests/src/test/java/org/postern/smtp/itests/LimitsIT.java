@@ -1,0 +1,185 @@
+package org.postern.smtp.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.Before;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.postern.smtp.api.HookResult;
+import org.postern.smtp.api.HookType;
+
+/** Every limit with a small configured value: a clear SMTP error or a clean disconnect, never a hang. */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class LimitsIT extends PosternTestSupport {
+    private static final Map<String, Object> LIMITS = Map.of(
+            "max.message.size", 2000,
+            "max.recipients", 3,
+            "max.command.line.length", 100,
+            "max.line.length", 1000,
+            "max.header.size", 600,
+            "command.timeout", 2,
+            "data.timeout", 2,
+            "max.connections.per.ip", 4);
+    private static int port;
+
+    @Before
+    public void start() throws Exception {
+        if (port == 0) {
+            port = startServer(LIMITS);
+        }
+        hook(HookType.RCPT, 10, ctx -> HookResult.ok());
+        hook(HookType.QUEUE, 10, ctx -> HookResult.ok());
+    }
+
+    private SmtpClient inTransaction() throws Exception {
+        SmtpClient client = new SmtpClient(port);
+        client.reply();
+        client.command("EHLO client.example");
+        client.command("MAIL FROM:<a@example.org>");
+        client.command("RCPT TO:<b@example.org>");
+        return client;
+    }
+
+    @Test
+    public void sizeIsAdvertisedAndEnforcedForDeclaredAndActualSize() throws Exception {
+        try (SmtpClient client = new SmtpClient(port)) {
+            client.reply();
+            assertTrue(client.command("EHLO client.example").contains("250-SIZE 2000"));
+            assertEquals("552 5.3.4 Message size exceeds fixed maximum message size", client.command("MAIL FROM:<a@example.org> SIZE=2001"));
+            assertTrue(client.command("MAIL FROM:<a@example.org> SIZE=1999").startsWith("250"));
+        }
+        try (SmtpClient client = inTransaction()) {
+            client.command("DATA");
+            String line = "x".repeat(98) + "\r\n";
+            assertEquals("552 5.3.4 Message too big!", client.command("Subject: big\r\n\r\n" + line.repeat(30) + "."));
+            assertEquals("250 2.0.0 OK", client.command("NOOP"));
+        }
+    }
+
+    @Test
+    public void recipientsPerTransactionAreCapped() throws Exception {
+        try (SmtpClient client = inTransaction()) {
+            client.command("RCPT TO:<c@example.org>");
+            client.command("RCPT TO:<d@example.org>");
+            assertEquals("452 4.5.3 Too many recipients", client.command("RCPT TO:<e@example.org>"));
+        }
+    }
+
+    @Test
+    public void longLinesAreRefusedWithoutBufferingThem() throws Exception {
+        try (SmtpClient client = new SmtpClient(port)) {
+            client.reply();
+            assertEquals("500 5.5.2 Line too long", client.command("NOOP " + "y".repeat(200)));
+            assertEquals("500 5.5.2 Line too long", client.command("NOOP " + "z".repeat(100_000)));
+            assertEquals("250 2.0.0 OK", client.command("NOOP"));
+        }
+        try (SmtpClient client = inTransaction()) {
+            client.command("DATA");
+            assertEquals("500 5.5.2 Message line too long", client.command("Subject: x\r\n\r\n" + "w".repeat(1500) + "\r\n."));
+        }
+        try (SmtpClient client = inTransaction()) {
+            client.command("DATA");
+            String header = "X-Long: " + "h".repeat(90) + "\r\n";
+            assertEquals("552 5.3.4 Message header too large", client.command(header.repeat(8) + "\r\nbody\r\n."));
+        }
+    }
+
+    @Test
+    public void idleClientsAreDisconnectedWith421() throws Exception {
+        try (SmtpClient client = new SmtpClient(port)) {
+            client.reply();
+            long start = System.nanoTime();
+            assertEquals("421 4.4.2 test.postern Timeout; closing connection", client.reply());
+            assertTrue(System.nanoTime() - start >= 1_500_000_000L);
+            assertTrue(client.closedByServerWithin(2000));
+        }
+        try (SmtpClient client = inTransaction()) {
+            assertTrue(client.command("DATA").startsWith("354"));
+            client.send("Subject: slow\r\n");
+            assertEquals("421 4.4.2 test.postern Timeout; closing connection", client.reply());
+            assertTrue(client.closedByServerWithin(2000));
+        }
+    }
+
+    @Test
+    public void connectionsPerIpAreCapped() throws Exception {
+        List<SmtpClient> open = new ArrayList<>();
+        try {
+            for (int i = 0; i < 4; i++) {
+                SmtpClient client = new SmtpClient(port);
+                open.add(client);
+                assertTrue(client.reply().startsWith("220"));
+            }
+            try (SmtpClient refused = new SmtpClient(port)) {
+                assertEquals("421 4.7.0 test.postern Too many connections, try again later", refused.reply());
+                assertTrue(refused.closedByServerWithin(2000));
+            }
+        } finally {
+            for (SmtpClient client : open) {
+                client.close();
+            }
+        }
+        await("a freed connection slot", () -> {
+            try (SmtpClient client = new SmtpClient(port)) {
+                String greeting = client.reply();
+                return greeting != null && greeting.startsWith("220");
+            } catch (Exception e) {
+                return false;
+            }
+        });
+    }
+
+    @Test
+    public void bareLineFeedsInDataAreRejectedSoSmugglingIsImpossible() throws Exception {
+        try (SmtpClient client = inTransaction()) {
+            client.command("DATA");
+            // A smuggling attempt: "\n.\n" must not end the message, and the bare LF closes the session.
+            String reply = client.command("Subject: x\r\n\r\nbody\n.\nMAIL FROM:<evil@example.org>\r\n.");
+            assertEquals("554 5.6.11 Bare LF or CR in message data is not allowed (RFC 5321 2.3.8); message rejected", reply);
+            assertTrue(client.closedByServerWithin(2000));
+        }
+        try (SmtpClient client = inTransaction()) {
+            client.command("DATA");
+            assertTrue(client.command("Subject: x\r\n\r\nbody\r.\r\r\n.").startsWith("554 5.6.11"));
+        }
+    }
+
+    @Test
+    public void normalizeModeStoresBareLineFeedsButOnlyCrLfDotCrLfEndsData() throws Exception {
+        Map<String, Object> normalize = new java.util.HashMap<>(LIMITS);
+        normalize.put("bare.line.endings", "normalize");
+        int normalizing = startServer(normalize);
+        StringBuilder body = new StringBuilder();
+        hook(HookType.DATA_POST, 5, ctx -> {
+            try {
+                body.append(new String(ctx.transaction().body().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            return HookResult.declined();
+        });
+        try (SmtpClient client = new SmtpClient(normalizing)) {
+            client.reply();
+            client.command("EHLO client.example");
+            client.command("MAIL FROM:<a@example.org>");
+            client.command("RCPT TO:<b@example.org>");
+            client.command("DATA");
+            String reply = client.command("Subject: x\r\n\r\nline one\n.\nMAIL FROM:<evil@example.org>\r\n.");
+            assertTrue(reply, reply.startsWith("250"));
+            assertEquals("250 2.0.0 OK", client.command("NOOP"));
+        } finally {
+            port = startServer(LIMITS);
+        }
+        assertNotNull(body);
+        assertEquals("line one\r\n.\r\nMAIL FROM:<evil@example.org>\r\n", body.toString());
+    }
+}
