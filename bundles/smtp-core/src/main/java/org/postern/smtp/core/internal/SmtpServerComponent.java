@@ -121,7 +121,11 @@ public final class SmtpServerComponent {
                 ioThreads), runner, registry::chains, support);
         try {
             for (String listen : config.listen()) {
-                server.listen(parseAddress(listen));
+                for (String address : listen.split(",")) {
+                    if (!address.isBlank()) {
+                        server.listen(parseAddress(address));
+                    }
+                }
             }
         } catch (RuntimeException | InterruptedException e) {
             server.close();
