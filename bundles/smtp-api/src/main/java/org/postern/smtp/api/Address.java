@@ -20,7 +20,8 @@ public final class Address {
     private static final Pattern SOURCE_ROUTE = Pattern.compile("^@" + DOMAIN + "(?:,@" + DOMAIN + ")*:");
     private static final Pattern MAILBOX = Pattern.compile("^(.*)@(" + DOMAIN + ")$");
     private static final Pattern DOT_ATOM = Pattern.compile("^" + ATOM + "(?:\\." + ATOM + ")*$");
-    private static final Pattern QUOTED = Pattern.compile("^\"((?:[\\x01-\\x08\\x0B\\x0C\\x0E-\\x1F\\x21\\x23-\\x5B\\x5D-\\x7F]"
+    // RFC 5321 qtextSMTP includes the space, which qpsmtpd's RFC 2822 qtext leaves out.
+    private static final Pattern QUOTED = Pattern.compile("^\"((?:[\\x01-\\x08\\x0B\\x0C\\x0E-\\x1F\\x20\\x21\\x23-\\x5B\\x5D-\\x7F]"
             + "|\\\\[\\x01-\\x09\\x0B\\x0C\\x0E-\\x7F])*)\"$");
     private static final Pattern QUOTED_PAIR = Pattern.compile("\\\\([\\x01-\\x09\\x0B\\x0C\\x0E-\\x7F])");
     private static final Pattern NEEDS_QUOTING = Pattern.compile("[^a-zA-Z0-9!#$%&'*+\\-/=?^_`{|}~.]");

@@ -1,0 +1,127 @@
+package org.postern.smtp.testkit;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.postern.smtp.api.Address;
+import org.postern.smtp.api.HookContext;
+import org.postern.smtp.api.LogLevel;
+import org.postern.smtp.api.MailContext;
+import org.postern.smtp.api.RcptContext;
+
+/**
+ * A hook context for unit tests: config items from {@link #withConfig(String, String...)}, log lines captured in
+ * {@link #logged()}. {@link #rcpt(String)} and {@link #mail(String)} give the contexts of those hooks.
+ */
+public class TestContext implements HookContext {
+    private final TestSession session = new TestSession();
+    private final TestTransaction transaction = new TestTransaction();
+    private final Map<String, List<String>> config = new HashMap<>();
+    private final List<String> logged = new ArrayList<>();
+
+    public TestContext withConfig(String item, String... values) {
+        config.put(item, List.of(values));
+        return this;
+    }
+
+    /** The log lines so far, as {@code LEVEL message}. */
+    public List<String> logged() {
+        return logged;
+    }
+
+    @Override
+    public TestSession session() {
+        return session;
+    }
+
+    @Override
+    public TestTransaction transaction() {
+        return transaction;
+    }
+
+    @Override
+    public List<String> config(String item) {
+        return config.getOrDefault(item, List.of());
+    }
+
+    @Override
+    public void log(LogLevel level, String message) {
+        logged.add(level + " " + message);
+    }
+
+    /** The context of the rcpt hook for this recipient path, e.g. {@code "<bob@example.org>"}. */
+    public RcptContext rcpt(String path) {
+        Address recipient = parse(path);
+        final class Rcpt extends Forwarding implements RcptContext {
+            Rcpt() {
+                super(TestContext.this);
+            }
+
+            @Override
+            public Address recipient() {
+                return recipient;
+            }
+
+            @Override
+            public Map<String, String> parameters() {
+                return Map.of();
+            }
+        }
+        return new Rcpt();
+    }
+
+    /** The context of the mail hook for this sender path. */
+    public MailContext mail(String path) {
+        Address sender = parse(path);
+        final class Mail extends Forwarding implements MailContext {
+            Mail() {
+                super(TestContext.this);
+            }
+
+            @Override
+            public Address sender() {
+                return sender;
+            }
+
+            @Override
+            public Map<String, String> parameters() {
+                return Map.of();
+            }
+        }
+        return new Mail();
+    }
+
+    private static Address parse(String path) {
+        return Address.parse(path).orElseThrow(() -> new IllegalArgumentException("not a path: " + path));
+    }
+
+    /** Shares session, transaction, config and log with the TestContext that made it. */
+    private abstract static class Forwarding implements HookContext {
+        private final TestContext shared;
+
+        Forwarding(TestContext shared) {
+            this.shared = shared;
+        }
+
+        @Override
+        public TestSession session() {
+            return shared.session();
+        }
+
+        @Override
+        public TestTransaction transaction() {
+            return shared.transaction();
+        }
+
+        @Override
+        public List<String> config(String item) {
+            return shared.config(item);
+        }
+
+        @Override
+        public void log(LogLevel level, String message) {
+            shared.log(level, message);
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package org.postern.smtp.testkit;
+
+import java.net.InetSocketAddress;
+import java.util.Optional;
+import org.postern.smtp.api.Notes;
+import org.postern.smtp.api.Session;
+
+/** A session from 192.0.2.1 (TEST-NET-1) to 127.0.0.1:25 that said EHLO client.example. */
+public final class TestSession implements Session {
+    private final Notes notes = new TestNotes();
+    private InetSocketAddress remote = new InetSocketAddress("192.0.2.1", 40000);
+    private String heloHost = "client.example";
+
+    public TestSession remote(String ip, int port) {
+        remote = new InetSocketAddress(ip, port);
+        return this;
+    }
+
+    public TestSession helo(String host) {
+        heloHost = host;
+        return this;
+    }
+
+    @Override
+    public String id() {
+        return "test.1";
+    }
+
+    @Override
+    public InetSocketAddress remoteAddress() {
+        return remote;
+    }
+
+    @Override
+    public InetSocketAddress localAddress() {
+        return new InetSocketAddress("127.0.0.1", 25);
+    }
+
+    @Override
+    public Optional<String> heloHost() {
+        return Optional.ofNullable(heloHost);
+    }
+
+    @Override
+    public boolean extended() {
+        return true;
+    }
+
+    @Override
+    public boolean tls() {
+        return false;
+    }
+
+    @Override
+    public Optional<String> authenticatedUser() {
+        return Optional.empty();
+    }
+
+    @Override
+    public Notes notes() {
+        return notes;
+    }
+}

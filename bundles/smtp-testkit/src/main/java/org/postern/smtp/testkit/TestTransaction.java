@@ -1,0 +1,81 @@
+package org.postern.smtp.testkit;
+
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.postern.smtp.api.Address;
+import org.postern.smtp.api.MessageHeader;
+import org.postern.smtp.api.Notes;
+import org.postern.smtp.api.Recipient;
+import org.postern.smtp.api.Transaction;
+
+/** A transaction whose sender, recipients and message a test sets. The message is given in wire form (CRLF). */
+public final class TestTransaction implements Transaction {
+    private final Notes notes = new TestNotes();
+    private final List<Recipient> recipients = new ArrayList<>();
+    private Address sender;
+    private byte[] message = new byte[0];
+    private int bodyStart;
+
+    public TestTransaction sender(String path) {
+        sender = Address.parse(path).orElseThrow(() -> new IllegalArgumentException("not a path: " + path));
+        return this;
+    }
+
+    public TestTransaction recipient(String path) {
+        recipients.add(new Recipient(Address.parse(path).orElseThrow(() -> new IllegalArgumentException("not a path: " + path)), Map.of()));
+        return this;
+    }
+
+    /** The whole message, header and body, with CRLF line endings. */
+    public TestTransaction message(String wire) {
+        message = wire.getBytes(StandardCharsets.ISO_8859_1);
+        int end = wire.indexOf("\r\n\r\n");
+        bodyStart = end < 0 ? 0 : end + 4;
+        return this;
+    }
+
+    @Override
+    public Optional<Address> sender() {
+        return Optional.ofNullable(sender);
+    }
+
+    @Override
+    public Map<String, String> mailParameters() {
+        return Map.of();
+    }
+
+    @Override
+    public List<Recipient> recipients() {
+        return List.copyOf(recipients);
+    }
+
+    @Override
+    public Optional<MessageHeader> header() {
+        return Optional.empty();
+    }
+
+    @Override
+    public long size() {
+        return message.length;
+    }
+
+    @Override
+    public InputStream body() {
+        return new ByteArrayInputStream(message, bodyStart, message.length - bodyStart);
+    }
+
+    @Override
+    public InputStream message() {
+        return new ByteArrayInputStream(message);
+    }
+
+    @Override
+    public Notes notes() {
+        return notes;
+    }
+}
