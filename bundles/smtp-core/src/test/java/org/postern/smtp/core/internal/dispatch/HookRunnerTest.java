@@ -1,0 +1,147 @@
+package org.postern.smtp.core.internal.dispatch;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.postern.smtp.api.ConfigHook;
+import org.postern.smtp.api.DataHook;
+import org.postern.smtp.api.DenyHook;
+import org.postern.smtp.api.HookResult;
+import org.postern.smtp.api.HookType;
+import org.postern.smtp.api.OkHook;
+import org.postern.smtp.api.ResetTransactionHook;
+import org.postern.smtp.api.ReturnCode;
+
+class HookRunnerTest {
+    private static final HookResult FAILURE = HookResult.denySoft("plugin failed").withReplyCode(451);
+    private final ExecutorService executor = Executors.newCachedThreadPool();
+    private final HookRunner runner = new HookRunner(executor, Duration.ofMillis(300), FAILURE);
+    private final List<String> calls = new CopyOnWriteArrayList<>();
+
+    @AfterEach
+    void stop() {
+        executor.shutdownNow();
+    }
+
+    private DataHook answering(String name, HookResult answer) {
+        return ctx -> {
+            calls.add(name);
+            return answer;
+        };
+    }
+
+    private HookResult run(TestHooks hooks, HookType hook) throws Exception {
+        return runner.run(hooks.chains(), hook, TestHooks.context()).get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void declinedRunsTheNextPluginAndTheFirstOtherAnswerWins() throws Exception {
+        TestHooks hooks = new TestHooks()
+                .add(HookType.DATA, "third", 30, answering("third", HookResult.deny()))
+                .add(HookType.DATA, "first", 10, answering("first", HookResult.declined()))
+                .add(HookType.DATA, "second", 20, answering("second", HookResult.ok()));
+        assertEquals(ReturnCode.OK, run(hooks, HookType.DATA).code());
+        assertEquals(List.of("first", "second"), calls);
+    }
+
+    @Test
+    void everyPluginDecliningGivesDeclined() throws Exception {
+        TestHooks hooks = new TestHooks().add(HookType.DATA, "only", 10, answering("only", HookResult.declined()));
+        assertEquals(ReturnCode.DECLINED, run(hooks, HookType.DATA).code());
+        assertEquals(ReturnCode.DECLINED, run(new TestHooks(), HookType.DATA).code());
+    }
+
+    @Test
+    void denyAndOkHooksHearOfEachAnswer() throws Exception {
+        TestHooks hooks = new TestHooks()
+                .add(HookType.DATA, "decliner", 10, answering("decliner", HookResult.declined()))
+                .add(HookType.DATA, "denier", 20, answering("denier", HookResult.denySoft("busy")))
+                .add(HookType.DENY, "deny-listener", 10, (DenyHook) ctx -> {
+                    calls.add("deny:" + ctx.pluginName() + ":" + ctx.result().code());
+                    return HookResult.declined();
+                })
+                .add(HookType.OK, "ok-listener", 10, (OkHook) ctx -> {
+                    calls.add("ok:" + ctx.pluginName() + ":" + ctx.result().code());
+                    return HookResult.declined();
+                });
+        assertEquals("busy", run(hooks, HookType.DATA).message().get(0));
+        assertEquals(List.of("decliner", "ok:decliner:DECLINED", "denier", "deny:denier:DENYSOFT"), calls);
+    }
+
+    @Test
+    void aThrowingPluginAtADecidingHookGetsTheFailureAnswer() throws Exception {
+        TestHooks hooks = new TestHooks()
+                .add(HookType.DATA, "broken", 10, (DataHook) ctx -> {
+                    throw new IllegalStateException("bug");
+                })
+                .add(HookType.DATA, "never", 20, answering("never", HookResult.ok()));
+        assertEquals(FAILURE, run(hooks, HookType.DATA));
+        assertTrue(calls.isEmpty());
+    }
+
+    @Test
+    void nullIsAFailureToo() throws Exception {
+        TestHooks hooks = new TestHooks().add(HookType.DATA, "null", 10, (DataHook) ctx -> null);
+        assertEquals(FAILURE, run(hooks, HookType.DATA));
+    }
+
+    @Test
+    void aThrowingPluginAtAnAdvisoryHookIsSkipped() throws Exception {
+        TestHooks hooks = new TestHooks()
+                .add(HookType.RESET_TRANSACTION, "broken", 10, (ResetTransactionHook) ctx -> {
+                    throw new IllegalStateException("bug");
+                })
+                .add(HookType.RESET_TRANSACTION, "next", 20, (ResetTransactionHook) ctx -> {
+                    calls.add("next");
+                    return HookResult.declined();
+                });
+        assertEquals(ReturnCode.DECLINED, run(hooks, HookType.RESET_TRANSACTION).code());
+        assertEquals(List.of("next"), calls);
+    }
+
+    @Test
+    void laterAnswersAreAwaitedAndBoundedByTheTimeout() throws Exception {
+        CompletableFuture<HookResult> verdict = new CompletableFuture<>();
+        TestHooks waiting = new TestHooks().add(HookType.DATA, "async", 10, answering("async", HookResult.later(verdict)));
+        CompletableFuture<HookResult> pending = runner.run(waiting.chains(), HookType.DATA, TestHooks.context());
+        verdict.complete(HookResult.deny("decided"));
+        assertEquals("decided", pending.get(5, TimeUnit.SECONDS).message().get(0));
+
+        TestHooks hanging = new TestHooks()
+                .add(HookType.DATA, "hangs", 10, answering("hangs", HookResult.later(new CompletableFuture<>())));
+        long start = System.nanoTime();
+        assertEquals(FAILURE, run(hanging, HookType.DATA));
+        assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(290));
+    }
+
+    @Test
+    void aBlockedThreadDoesNotHoldTheSession() throws Exception {
+        TestHooks hooks = new TestHooks().add(HookType.DATA, "sleeper", 10, (DataHook) ctx -> {
+            try {
+                Thread.sleep(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return HookResult.ok();
+        });
+        assertEquals(FAILURE, run(hooks, HookType.DATA));
+    }
+
+    @Test
+    void runNowAnswersOnTheCallingThreadAndIgnoresLater() {
+        TestHooks hooks = new TestHooks()
+                .add(HookType.CONFIG, "async", 10, (ConfigHook) ctx -> HookResult.later(new CompletableFuture<>()))
+                .add(HookType.CONFIG, "static", 20, (ConfigHook) ctx -> HookResult.ok("a", "b"));
+        assertEquals(List.of("a", "b"), runner.runNow(hooks.chains(), HookType.CONFIG,
+                HookContexts.config(TestHooks.context(), "rcpthosts")).message());
+    }
+}

@@ -1,0 +1,51 @@
+package org.postern.smtp.core.internal.dispatch;
+
+import java.net.InetSocketAddress;
+import java.util.AbstractMap.SimpleImmutableEntry;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.postern.smtp.api.HookContext;
+import org.postern.smtp.api.HookType;
+import org.postern.smtp.api.LogLevel;
+import org.postern.smtp.api.Session;
+import org.postern.smtp.api.Transaction;
+
+/** Builds hook chains from lambdas, as the registry would from services, for unit tests. */
+public final class TestHooks {
+    private final List<Map.Entry<HookType, RegisteredHook>> entries = new ArrayList<>();
+    private long nextId = 1;
+
+    public TestHooks add(HookType hook, String name, int order, Object service) {
+        entries.add(new SimpleImmutableEntry<>(hook, new RegisteredHook(name, service, order, 0, nextId++, null)));
+        return this;
+    }
+
+    public HookChains chains() {
+        return HookChains.of(entries);
+    }
+
+    /** Plugin services that answer config from nothing and log nowhere. */
+    public static final PluginSupport NO_SUPPORT = new PluginSupport() {
+        @Override
+        public List<String> config(HookContext ctx, String item) {
+            return List.of();
+        }
+
+        @Override
+        public void log(HookContext ctx, LogLevel level, String message) {
+        }
+    };
+
+    /** A context for runner tests: a session with an id, nothing else. */
+    public static HookContext context() {
+        Session session = (Session) java.lang.reflect.Proxy.newProxyInstance(Session.class.getClassLoader(),
+                new Class<?>[] {Session.class}, (proxy, method, args) -> switch (method.getName()) {
+                    case "id" -> "unit.1";
+                    case "remoteAddress", "localAddress" -> new InetSocketAddress("127.0.0.1", 25);
+                    default -> null;
+                });
+        return HookContexts.plain(new HookContexts.Scope(session, (Transaction) null, NO_SUPPORT));
+    }
+
+}

@@ -1,0 +1,125 @@
+package org.postern.smtp.core.internal.netty;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.postern.smtp.api.HookResult;
+import org.postern.smtp.api.HookType;
+import org.postern.smtp.api.RcptHook;
+import org.postern.smtp.core.internal.dispatch.HookChains;
+import org.postern.smtp.core.internal.dispatch.HookRunner;
+import org.postern.smtp.core.internal.dispatch.TestHooks;
+import org.postern.smtp.core.internal.protocol.SessionSettings;
+
+/** Framing, pipelining and back-pressure on an EmbeddedChannel. */
+class SmtpConnectionHandlerTest {
+    @TempDir
+    Path spool;
+
+    private SmtpServer server;
+    private EmbeddedChannel channel;
+
+    @AfterEach
+    void stop() {
+        if (channel != null) {
+            channel.finishAndReleaseAll();
+        }
+        server.close();
+    }
+
+    private EmbeddedChannel connect(HookChains chains) {
+        SessionSettings settings = new SessionSettings("mx.test", "ESMTP ready", 10_000, 10, 512, 4096,
+                SessionSettings.BareLineEndings.REJECT, spool, 1024);
+        HookRunner runner = new HookRunner(Runnable::run, Duration.ofSeconds(5), HookResult.denySoft("failed").withReplyCode(451));
+        server = new SmtpServer(settings, new SmtpServer.Limits(1000, 300, 180, 10, 10, 1), runner, () -> chains, TestHooks.NO_SUPPORT);
+        channel = new EmbeddedChannel() {
+            @Override
+            protected SocketAddress remoteAddress0() {
+                return new InetSocketAddress("192.0.2.9", 5555);
+            }
+
+            @Override
+            protected SocketAddress localAddress0() {
+                return new InetSocketAddress("127.0.0.1", 25);
+            }
+        };
+        channel.pipeline().addLast(new SmtpFrameDecoder(1000), new SmtpConnectionHandler(server));
+        channel.pipeline().fireChannelActive();
+        return channel;
+    }
+
+    private void write(String text) {
+        channel.writeInbound(Unpooled.copiedBuffer(text, StandardCharsets.ISO_8859_1));
+        channel.runPendingTasks();
+    }
+
+    private String output() {
+        StringBuilder text = new StringBuilder();
+        ByteBuf buffer;
+        while ((buffer = channel.readOutbound()) != null) {
+            text.append(buffer.toString(StandardCharsets.ISO_8859_1));
+            buffer.release();
+        }
+        return text.toString();
+    }
+
+    @Test
+    void pipelinedCommandsInOneReadAreAnsweredInOrderInOneFlush() {
+        connect(new TestHooks().add(HookType.RCPT, "ok", 10, (RcptHook) ctx -> HookResult.ok()).chains());
+        assertEquals("220 mx.test ESMTP ready\r\n", output());
+        write("EHLO a.example\r\nMAIL FROM:<a@a.example>\r\nRCPT TO:<b@b.example>\r\nNOOP\r\n");
+        String[] lines = output().split("\r\n");
+        assertEquals("250 ENHANCEDSTATUSCODES", lines[4]);
+        assertTrue(lines[5].startsWith("250 2.1.0"));
+        assertTrue(lines[6].startsWith("250 2.1.5"));
+        assertEquals("250 2.0.0 OK", lines[7]);
+    }
+
+    @Test
+    void linesSplitAcrossReadsAreJoinedAndBareLfIsToldApart() {
+        connect(HookChains.EMPTY);
+        output();
+        write("NO");
+        assertEquals("", output());
+        write("OP\r\nNOOP\n");
+        assertEquals("250 2.0.0 OK\r\n250 2.0.0 OK\r\n", output());
+    }
+
+    @Test
+    void aTooLongLineIsDroppedAndReported() {
+        connect(HookChains.EMPTY);
+        output();
+        write("NOOP " + "x".repeat(3000));
+        write("y".repeat(3000) + "\r\nNOOP\r\n");
+        assertEquals("500 5.5.2 Line too long\r\n250 2.0.0 OK\r\n", output());
+    }
+
+    @Test
+    void readingStopsWhileAHookIsPendingAndResumesAfterwards() {
+        CompletableFuture<HookResult> verdict = new CompletableFuture<>();
+        connect(new TestHooks().add(HookType.RCPT, "slow", 10, (RcptHook) ctx -> HookResult.later(verdict)).chains());
+        output();
+        write("HELO a.example\r\nMAIL FROM:<a@a.example>\r\nRCPT TO:<b@b.example>\r\nNOOP\r\n");
+        String answeredSoFar = output();
+        assertTrue(answeredSoFar.startsWith("250 mx.test Hi 192.0.2.9"), answeredSoFar);
+        assertEquals(2, answeredSoFar.split("\r\n").length, answeredSoFar);
+        assertFalse(channel.config().isAutoRead());
+        verdict.complete(HookResult.deny("no"));
+        channel.runPendingTasks();
+        assertEquals("550 5.7.1 no\r\n250 2.0.0 OK\r\n", output());
+        assertTrue(channel.config().isAutoRead());
+    }
+}

@@ -1,0 +1,210 @@
+package org.postern.smtp.core.internal.protocol;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.postern.smtp.api.HookResult;
+import org.postern.smtp.api.HookType;
+import org.postern.smtp.api.QueueHook;
+import org.postern.smtp.api.RcptHook;
+import org.postern.smtp.api.ResetTransactionHook;
+import org.postern.smtp.core.internal.dispatch.HookChains;
+import org.postern.smtp.core.internal.dispatch.HookRunner;
+import org.postern.smtp.core.internal.dispatch.TestHooks;
+import org.postern.smtp.core.internal.protocol.SessionSettings.BareLineEndings;
+
+/** The state machine alone: lines in, replies out, every hook run on the calling thread. */
+class SmtpSessionTest {
+    @TempDir
+    Path spool;
+
+    private final List<String> replies = new ArrayList<>();
+    private final AtomicReference<String> queued = new AtomicReference<>();
+    private final List<String> resets = new ArrayList<>();
+    private boolean closed;
+
+    private final Transport transport = new Transport() {
+        @Override
+        public void send(Reply reply) {
+            replies.add(reply.toString());
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+        }
+
+        @Override
+        public Executor executor() {
+            return Runnable::run;
+        }
+
+        @Override
+        public void ready() {
+        }
+    };
+
+    private SmtpSession session(BareLineEndings bareLineEndings, long maxSize) {
+        HookChains chains = new TestHooks()
+                .add(HookType.RCPT, "accept-example-org", 10, (RcptHook) ctx ->
+                        ctx.recipient().normalizedHost().orElse("").equals("example.org") ? HookResult.ok() : HookResult.declined())
+                .add(HookType.QUEUE, "capture", 10, (QueueHook) ctx -> {
+                    try {
+                        queued.set(new String(ctx.transaction().message().readAllBytes(), StandardCharsets.ISO_8859_1));
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                    return HookResult.ok();
+                })
+                .add(HookType.RESET_TRANSACTION, "resets", 10, (ResetTransactionHook) ctx -> {
+                    resets.add(ctx.transaction().sender().map(Object::toString).orElse("none"));
+                    return HookResult.declined();
+                })
+                .chains();
+        SessionSettings settings = new SessionSettings("mx.test", "ESMTP ready", maxSize, 3, 512, 4096,
+                bareLineEndings, spool, 64);
+        HookRunner runner = new HookRunner(Runnable::run, Duration.ofSeconds(5), HookResult.denySoft("failed").withReplyCode(451));
+        SmtpSession session = new SmtpSession("t.1", new InetSocketAddress("192.0.2.7", 4000), new InetSocketAddress("127.0.0.1", 25),
+                settings, runner, () -> chains, TestHooks.NO_SUPPORT, transport);
+        session.start(1, 1);
+        return session;
+    }
+
+    private String say(SmtpSession session, String line) {
+        int before = replies.size();
+        session.onLine(SmtpLine.of(line));
+        return replies.size() > before ? replies.get(replies.size() - 1) : null;
+    }
+
+    private static SmtpLine bareLf(String text) {
+        return new SmtpLine(text.getBytes(StandardCharsets.ISO_8859_1), false, false, false);
+    }
+
+    @Test
+    void aWholeTransactionQueuesTheMessageWithAReceivedHeader() {
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000);
+        assertEquals("220 mx.test ESMTP ready", replies.get(0));
+        assertTrue(say(session, "EHLO client.example").startsWith("250-mx.test Hi 192.0.2.7 [192.0.2.7]"));
+        assertEquals("250 2.1.0 <a@b.example>, sender OK - how exciting to get mail from you!", say(session, "MAIL FROM:<a@b.example>"));
+        assertEquals("250 2.1.5 <c@example.org>, recipient ok", say(session, "RCPT TO:<c@example.org>"));
+        assertEquals("354 go ahead", say(session, "DATA"));
+        assertTrue(session.inData());
+        for (String line : List.of("Subject: test", " folded", "", "..dot", "body", "")) {
+            assertEquals(null, say(session, line));
+        }
+        assertEquals("250 2.0.0 Queued", say(session, "."));
+        assertFalse(session.inData());
+        String message = queued.get();
+        assertTrue(message.startsWith("Received: from 192.0.2.7 (HELO client.example) (192.0.2.7)\r\n\tby mx.test (Postern) with ESMTP id t.1; "), message);
+        assertTrue(message.endsWith("\r\nSubject: test\r\n folded\r\n\r\n.dot\r\nbody\r\n\r\n"), message);
+        assertEquals(List.of("<a@b.example>"), resets.subList(resets.size() - 1, resets.size()));
+    }
+
+    @Test
+    void aMessageWithoutHeaderKeepsItsFirstLineInTheBody() {
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000);
+        say(session, "HELO client.example");
+        say(session, "MAIL FROM:<>");
+        say(session, "RCPT TO:<c@example.org>");
+        say(session, "DATA");
+        say(session, "just text, no header");
+        assertEquals("250 2.0.0 Queued", say(session, "."));
+        assertTrue(queued.get().matches("Received: [^\r\n]*\r\n\t[^\r\n]* with SMTP id t\\.1; [^\r\n]*\r\n\r\njust text, no header\r\n"),
+                queued.get());
+    }
+
+    @Test
+    void oversizedMessagesAreRefusedAfterTheDotAndTheSessionGoesOn() {
+        SmtpSession session = session(BareLineEndings.REJECT, 100);
+        say(session, "EHLO client.example");
+        say(session, "MAIL FROM:<a@b.example>");
+        say(session, "RCPT TO:<c@example.org>");
+        say(session, "DATA");
+        for (int i = 0; i < 10; i++) {
+            say(session, "0123456789012345678901234567890");
+        }
+        assertEquals("552 5.3.4 Message too big!", say(session, "."));
+        assertEquals(null, queued.get());
+        assertEquals("250 2.0.0 OK", say(session, "NOOP"));
+    }
+
+    @Test
+    void aBareLineFeedInDataClosesTheSessionInRejectMode() {
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000);
+        say(session, "EHLO client.example");
+        say(session, "MAIL FROM:<a@b.example>");
+        say(session, "RCPT TO:<c@example.org>");
+        say(session, "DATA");
+        session.onLine(bareLf("."));
+        assertTrue(replies.get(replies.size() - 1).startsWith("554 5.6.11 "));
+        assertTrue(closed);
+        assertTrue(session.closed());
+        assertEquals(null, queued.get());
+    }
+
+    @Test
+    void aDotEndedByABareLineFeedDoesNotEndDataInNormalizeMode() {
+        SmtpSession session = session(BareLineEndings.NORMALIZE, 100_000);
+        say(session, "EHLO client.example");
+        say(session, "MAIL FROM:<a@b.example>");
+        say(session, "RCPT TO:<c@example.org>");
+        say(session, "DATA");
+        say(session, "Subject: x");
+        say(session, "");
+        session.onLine(bareLf("."));
+        session.onLine(bareLf("MAIL FROM:<evil@example.org>"));
+        assertTrue(session.inData());
+        assertEquals("250 2.0.0 Queued", say(session, "."));
+        assertTrue(queued.get().endsWith("\r\n\r\n.\r\nMAIL FROM:<evil@example.org>\r\n"), queued.get());
+    }
+
+    @Test
+    void recipientsAreLimitedAndUndecidedOnesGet450() {
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000);
+        say(session, "EHLO client.example");
+        say(session, "MAIL FROM:<a@b.example>");
+        assertEquals("450 4.7.1 No plugin decided if relaying is allowed", say(session, "RCPT TO:<x@elsewhere.example>"));
+        for (String user : List.of("c", "d", "e")) {
+            assertTrue(say(session, "RCPT TO:<" + user + "@example.org>").startsWith("250"));
+        }
+        assertEquals("452 4.5.3 Too many recipients", say(session, "RCPT TO:<f@example.org>"));
+    }
+
+    @Test
+    void aSecondEhloResetsTheTransaction() {
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000);
+        say(session, "EHLO client.example");
+        say(session, "MAIL FROM:<a@b.example>");
+        assertTrue(say(session, "EHLO client.example").startsWith("250-"));
+        assertEquals("503 5.5.1 Use MAIL before RCPT", say(session, "RCPT TO:<c@example.org>"));
+    }
+
+    @Test
+    void anIdleTimeoutAnswers421AndCloses() {
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000);
+        session.onTimeout();
+        assertEquals("421 4.4.2 mx.test Timeout; closing connection", replies.get(replies.size() - 1));
+        assertTrue(closed);
+    }
+
+    @Test
+    void quitAnswers221AndCloses() {
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000);
+        assertEquals("221 2.0.0 mx.test closing connection. Have a wonderful day.", say(session, "QUIT"));
+        assertTrue(closed);
+        assertEquals(null, say(session, "NOOP"));
+    }
+}
