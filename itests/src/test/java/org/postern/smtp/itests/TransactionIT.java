@@ -271,7 +271,7 @@ public class TransactionIT extends PosternTestSupport {
     }
 
     @Test
-    public void configAndLoggingHooksServePlugins() throws Exception {
+    public void configUserConfigAndLoggingHooksServePlugins() throws Exception {
         List<String> logged = new CopyOnWriteArrayList<>();
         hook(CONFIG, 10, ctx -> ((org.postern.smtp.api.ConfigContext) ctx).item().equals("rcpthosts")
                 ? HookResult.ok("only-from-config-hook.test") : HookResult.declined());
@@ -279,11 +279,22 @@ public class TransactionIT extends PosternTestSupport {
             logged.add(((org.postern.smtp.api.LoggingContext) ctx).pluginName() + ": " + ((org.postern.smtp.api.LoggingContext) ctx).text());
             return HookResult.ok();
         });
+        hook(USER_CONFIG, 10, ctx -> {
+            org.postern.smtp.api.UserConfigContext lookup = (org.postern.smtp.api.UserConfigContext) ctx;
+            return lookup.user().user().equals("vacation") && lookup.item().equals("reject")
+                    ? HookResult.ok("on leave until Monday") : HookResult.declined();
+        });
+        hook(RCPT, 5, ctx -> {
+            RcptContext rcpt = (RcptContext) ctx;
+            List<String> reject = ctx.userConfig(rcpt.recipient(), "reject");
+            return reject.isEmpty() ? HookResult.declined() : HookResult.deny(reject.get(0));
+        });
         try (SmtpClient client = new SmtpClient(port)) {
             client.reply();
             send(client, "EHLO client.example", "MAIL FROM:<a@example.com>");
             assertTrue(client.command("RCPT TO:<b@only-from-config-hook.test>").startsWith("250"));
             assertTrue(client.command("RCPT TO:<b@example.org>").startsWith("450"));
+            assertEquals("550 5.7.1 on leave until Monday", client.command("RCPT TO:<vacation@only-from-config-hook.test>"));
         }
         assertTrue(logged.toString(), logged.contains("rcpt_ok: pass: only-from-config-hook.test in rcpthosts"));
     }

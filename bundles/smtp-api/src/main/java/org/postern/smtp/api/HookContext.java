@@ -24,6 +24,12 @@ public interface HookContext {
         return values.isEmpty() ? fallback : values.get(0);
     }
 
+    /**
+     * A per-user config item (qpsmtpd's {@code $rcpt->config($name)}): asked of the {@code user_config} hook
+     * plugins in order; empty when none knows it.
+     */
+    List<String> userConfig(Address user, String item);
+
     /** Logs through the {@code logging} hook chain, then the server log, tagged with session, plugin and hook. */
     void log(LogLevel level, String message);
 }

@@ -18,10 +18,17 @@ public class TestContext implements HookContext {
     private final TestSession session = new TestSession();
     private final TestTransaction transaction = new TestTransaction();
     private final Map<String, List<String>> config = new HashMap<>();
+    private final Map<String, List<String>> userConfig = new HashMap<>();
     private final List<String> logged = new ArrayList<>();
 
     public TestContext withConfig(String item, String... values) {
         config.put(item, List.of(values));
+        return this;
+    }
+
+    /** Sets a per-user config item, as a user_config plugin would answer it. */
+    public TestContext withUserConfig(String address, String item, String... values) {
+        userConfig.put(address + "\n" + item, List.of(values));
         return this;
     }
 
@@ -43,6 +50,11 @@ public class TestContext implements HookContext {
     @Override
     public List<String> config(String item) {
         return config.getOrDefault(item, List.of());
+    }
+
+    @Override
+    public List<String> userConfig(Address user, String item) {
+        return userConfig.getOrDefault(user.address() + "\n" + item, List.of());
     }
 
     @Override
@@ -117,6 +129,11 @@ public class TestContext implements HookContext {
         @Override
         public List<String> config(String item) {
             return shared.config(item);
+        }
+
+        @Override
+        public List<String> userConfig(Address user, String item) {
+            return shared.userConfig(user, item);
         }
 
         @Override

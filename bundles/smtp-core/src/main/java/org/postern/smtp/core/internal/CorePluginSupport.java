@@ -3,6 +3,7 @@ package org.postern.smtp.core.internal;
 import java.util.List;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.postern.smtp.api.Address;
 import org.postern.smtp.api.HookContext;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.HookType;
@@ -47,6 +48,18 @@ final class CorePluginSupport implements PluginSupport {
         }
         List<String> values = configured.apply(item);
         return values.isEmpty() ? defaults.apply(item) : values;
+    }
+
+    @Override
+    public List<String> userConfig(HookContext ctx, Address user, String item) {
+        HookChains current = chains.get();
+        if (current.has(HookType.USER_CONFIG)) {
+            HookResult answer = runner.runNow(current, HookType.USER_CONFIG, HookContexts.userConfig(ctx, user, item));
+            if (answer.code() == ReturnCode.OK) {
+                return answer.message();
+            }
+        }
+        return List.of();
     }
 
     @Override

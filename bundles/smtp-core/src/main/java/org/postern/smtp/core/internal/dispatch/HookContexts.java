@@ -37,6 +37,11 @@ public final class HookContexts {
         }
 
         @Override
+        public List<String> userConfig(Address user, String item) {
+            return shared.support().userConfig(this, user, item);
+        }
+
+        @Override
         public void log(LogLevel level, String message) {
             shared.support().log(this, level, message);
         }

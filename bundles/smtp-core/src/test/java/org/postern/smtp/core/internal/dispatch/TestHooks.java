@@ -5,6 +5,7 @@ import java.util.AbstractMap.SimpleImmutableEntry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.postern.smtp.api.Address;
 import org.postern.smtp.api.HookContext;
 import org.postern.smtp.api.HookType;
 import org.postern.smtp.api.LogLevel;
@@ -29,6 +30,11 @@ public final class TestHooks {
     public static final PluginSupport NO_SUPPORT = new PluginSupport() {
         @Override
         public List<String> config(HookContext ctx, String item) {
+            return List.of();
+        }
+
+        @Override
+        public List<String> userConfig(HookContext ctx, Address user, String item) {
             return List.of();
         }
 

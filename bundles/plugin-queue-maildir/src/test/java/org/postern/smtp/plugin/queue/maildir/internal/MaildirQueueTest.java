@@ -94,6 +94,11 @@ class MaildirQueueTest {
             }
 
             @Override
+            public List<String> userConfig(Address user, String item) {
+                return List.of();
+            }
+
+            @Override
             public void log(LogLevel level, String message) {
             }
         };
