@@ -11,4 +11,9 @@ public interface Notes {
     <T> void put(NoteKey<T> key, T value);
 
     void remove(NoteKey<?> key);
+
+    /** Empty notes that may be read and written from several threads. */
+    static Notes create() {
+        return new ConcurrentNotes();
+    }
 }

@@ -7,7 +7,7 @@ import org.postern.smtp.api.Session;
 
 /** A session from 192.0.2.1 (TEST-NET-1) to 127.0.0.1:25 that said EHLO client.example. */
 public final class TestSession implements Session {
-    private final Notes notes = new TestNotes();
+    private final Notes notes = Notes.create();
     private InetSocketAddress remote = new InetSocketAddress("192.0.2.1", 40000);
     private String heloHost = "client.example";
 

@@ -15,7 +15,7 @@ import org.postern.smtp.api.Transaction;
 
 /** A transaction whose sender, recipients and message a test sets. The message is given in wire form (CRLF). */
 public final class TestTransaction implements Transaction {
-    private final Notes notes = new TestNotes();
+    private final Notes notes = Notes.create();
     private final List<Recipient> recipients = new ArrayList<>();
     private Address sender;
     private byte[] message = new byte[0];

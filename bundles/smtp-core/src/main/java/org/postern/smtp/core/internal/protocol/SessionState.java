@@ -10,7 +10,7 @@ final class SessionState implements Session {
     private final String id;
     private final InetSocketAddress remote;
     private final InetSocketAddress local;
-    private final Notes notes = new NotesMap();
+    private final Notes notes = Notes.create();
     private volatile String heloHost;
     private volatile boolean extended;
 

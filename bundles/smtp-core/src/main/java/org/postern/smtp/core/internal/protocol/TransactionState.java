@@ -18,7 +18,7 @@ import org.postern.smtp.api.Transaction;
 final class TransactionState implements Transaction {
     private static final byte[] CRLF = {'\r', '\n'};
 
-    private final Notes notes = new NotesMap();
+    private final Notes notes = Notes.create();
     private final List<Recipient> recipients = new CopyOnWriteArrayList<>();
     private volatile Address sender;
     private volatile Map<String, String> mailParameters = Map.of();

@@ -1,13 +1,11 @@
-package org.postern.smtp.testkit;
+package org.postern.smtp.api;
 
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import org.postern.smtp.api.NoteKey;
-import org.postern.smtp.api.Notes;
 
-/** Notes kept in a map. */
-public final class TestNotes implements Notes {
+/** Notes in a concurrent map, safe to share between the connection's thread and hook threads. */
+final class ConcurrentNotes implements Notes {
     private final Map<NoteKey<?>, Object> values = new ConcurrentHashMap<>();
 
     @Override
@@ -17,7 +15,7 @@ public final class TestNotes implements Notes {
 
     @Override
     public <T> void put(NoteKey<T> key, T value) {
-        values.put(key, value);
+        values.put(key, key.type().cast(value));
     }
 
     @Override
