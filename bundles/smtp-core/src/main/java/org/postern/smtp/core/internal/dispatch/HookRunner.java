@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -75,7 +76,7 @@ public final class HookRunner {
                         : CompletableFuture.completedFuture(answer));
     }
 
-    private static CompletableFuture<HookResult> awaitAnswer(java.util.concurrent.CompletionStage<HookResult> stage) {
+    private static CompletableFuture<HookResult> awaitAnswer(CompletionStage<HookResult> stage) {
         return stage.toCompletableFuture().thenApply(answer -> {
             if (answer == null || answer.pending().isPresent()) {
                 throw new IllegalStateException("a later() answer must complete with a final HookResult");

@@ -12,9 +12,8 @@ public final class ParsedHeader implements MessageHeader {
     private final List<HeaderField> fields = new CopyOnWriteArrayList<>();
 
     /**
-     * Parses header lines (without their CRLF). A line starting with white space continues the previous
-     * field; a line with no colon before any white space is kept as a field named {@code X-Invalid-Header}
-     * would be a guess, so such lines are left to the caller, which treats them as the start of the body.
+     * Parses header lines (without their CRLF): each starts a field ({@link #isFieldStart}) or, starting with
+     * white space, continues the previous one. The caller routes any other line to the body.
      */
     public static ParsedHeader parse(List<String> lines) {
         ParsedHeader header = new ParsedHeader();

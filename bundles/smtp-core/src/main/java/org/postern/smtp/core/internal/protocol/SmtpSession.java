@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.postern.smtp.api.Address;
@@ -58,7 +59,6 @@ public final class SmtpSession {
     private Mode mode = Mode.COMMAND;
     private boolean busy;
     private boolean closing;
-    private boolean greeted;
     private MessageReceiver message;
 
     public SmtpSession(String id, InetSocketAddress remote, InetSocketAddress local, SessionSettings settings,
@@ -103,7 +103,6 @@ public final class SmtpSession {
         if (decision != null) {
             return respond(decision);
         }
-        greeted = true;
         send(new Reply(220, null, List.of(settings.me() + " " + settings.greeting())));
         return completedFuture(null);
     }
@@ -142,7 +141,7 @@ public final class SmtpSession {
             case "vrfy" -> simpleCommand(HookType.VRFY, verb, arguments, answer -> send(Reply.of(252, "2.0.0",
                     "Just try sending a mail and we'll see how it turns out ...")));
             case "help" -> simpleCommand(HookType.HELP, verb, arguments, this::helpRespond);
-            case "quit" -> quit(arguments);
+            case "quit" -> quit();
             default -> simpleCommand(HookType.UNRECOGNIZED_COMMAND, verb, arguments,
                     answer -> send(Reply.of(500, "5.5.1", "Unrecognized command")));
         };
@@ -508,7 +507,7 @@ public final class SmtpSession {
      * for a DONE that brought no reply of its own, so the client is never left waiting).
      */
     private CompletableFuture<Void> simpleCommand(HookType hook, String verb, String arguments,
-            java.util.function.Consumer<HookResult> otherwise) {
+            Consumer<HookResult> otherwise) {
         List<String> words = arguments.isEmpty() ? List.of() : List.of(arguments.split("\\s+"));
         return hook(hook, HookContexts.command(scope(), verb, words)).thenCompose(answer -> {
             Decision decision = Responses.decide(hook, answer, null);
@@ -531,7 +530,7 @@ public final class SmtpSession {
         send(new Reply(214, "2.0.0", lines));
     }
 
-    private CompletableFuture<Void> quit(String arguments) {
+    private CompletableFuture<Void> quit() {
         return hook(HookType.QUIT, plain()).thenCompose(answer -> {
             Decision pluginReply = Responses.decide(HookType.QUIT, answer, null);
             send(pluginReply != null ? pluginReply.reply()
@@ -634,10 +633,5 @@ public final class SmtpSession {
             busy = false;
             transport.ready();
         });
-    }
-
-    /** True once the greeting was sent; the server counts refused connections apart. */
-    public boolean greeted() {
-        return greeted;
     }
 }
