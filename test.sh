@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, pax-exam integration tests, and the distribution driven by real clients.
-# Installs the real clients the tests use (swaks, python3) from Debian's packages when they are missing.
+# Installs what the tests run against from Debian's packages when it is missing: the real clients (swaks,
+# python3) and the reference implementation (qpsmtpd), which ReferenceRepliesIT runs side by side.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 missing=()
 command -v swaks >/dev/null || missing+=(swaks)
 command -v python3 >/dev/null || missing+=(python3)
+command -v qpsmtpd-forkserver >/dev/null || missing+=(qpsmtpd)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "test.sh: installing ${missing[*]}" >&2
     sudo_cmd=""

@@ -1,0 +1,124 @@
+package org.postern.smtp.itests;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/** A mail server run as its own process on a free loopback port, as an administrator would start it. */
+final class ServerProcess implements AutoCloseable {
+    private static final Path POSTERN_HOME = Path.of(System.getProperty("postern.home"));
+
+    final int port;
+    final Path base;
+    private final Process process;
+
+    private ServerProcess(int port, Path base, Process process) {
+        this.port = port;
+        this.base = base;
+        this.process = process;
+    }
+
+    /** bin/postern with its own etc/ (the defaults, on a free port), data/ and deploy/ folders. */
+    static ServerProcess postern(String name) throws Exception {
+        Path base = Files.createTempDirectory("postern-" + name);
+        Path etc = Files.createDirectories(base.resolve("etc"));
+        int port = freePort();
+        try (Stream<Path> defaults = Files.list(POSTERN_HOME.resolve("etc"))) {
+            for (Path file : defaults.toList()) {
+                String text = Files.readString(file).replace("listen = 127.0.0.1:2525", "listen = 127.0.0.1:" + port);
+                Files.writeString(etc.resolve(file.getFileName()), text);
+            }
+        }
+        return start(port, base, POSTERN_HOME.resolve("bin/postern").toString(), "--etc", etc.toString(),
+                "--data", base.resolve("data").toString(), "--deploy", base.resolve("deploy").toString());
+    }
+
+    /**
+     * qpsmtpd's forkserver from the Debian package, with the same plugins as Postern's default configuration:
+     * rcpt_ok for localhost and queue/maildir.
+     */
+    static ServerProcess qpsmtpd() throws Exception {
+        Path base = Files.createTempDirectory("qpsmtpd");
+        Path config = Files.createDirectories(base.resolve("config"));
+        Files.createDirectories(base.resolve("maildir"));
+        Files.createDirectories(base.resolve("spool"));
+        Files.writeString(config.resolve("plugins"), "rcpt_ok\nqueue/maildir " + base.resolve("maildir") + "\n");
+        Files.writeString(config.resolve("rcpthosts"), "localhost\n");
+        Files.writeString(config.resolve("me"), "localhost\n");
+        Files.writeString(config.resolve("plugin_dirs"), "/usr/share/qpsmtpd/plugins\n");
+        Files.writeString(config.resolve("spool_dir"), base.resolve("spool") + "\n");
+        Files.writeString(config.resolve("loglevel"), "4\n");
+        String user = System.getProperty("user.name");
+        String runAs = "root".equals(user) ? "qpsmtpd" : user;
+        for (Path path : List.of(base, config, base.resolve("maildir"), base.resolve("spool"))) {
+            path.toFile().setWritable(true, false);
+            path.toFile().setExecutable(true, false);
+            path.toFile().setReadable(true, false);
+        }
+        int port = freePort();
+        ProcessBuilder builder = new ProcessBuilder("qpsmtpd-forkserver", "-l", "127.0.0.1", "-p", Integer.toString(port), "-u", runAs);
+        builder.environment().put("QPSMTPD_CONFIG", config.toString());
+        return start(port, base, builder);
+    }
+
+    private static ServerProcess start(int port, Path base, String... command) throws Exception {
+        return start(port, base, new ProcessBuilder(command));
+    }
+
+    private static ServerProcess start(int port, Path base, ProcessBuilder builder) throws Exception {
+        Path log = base.resolve("server.log");
+        Process process = builder.redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ServerProcess server = new ServerProcess(port, base, process);
+        long started = System.nanoTime();
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (System.currentTimeMillis() < deadline) {
+            if (!process.isAlive()) {
+                throw new AssertionError(builder.command() + " exited early:\n" + Files.readString(log));
+            }
+            try (Socket socket = new Socket("127.0.0.1", port)) {
+                byte[] greeting = new byte[3];
+                if (socket.getInputStream().readNBytes(greeting, 0, 3) == 3
+                        && new String(greeting, StandardCharsets.US_ASCII).equals("220")) {
+                    System.out.printf("%s: first 220 greeting %d ms after start%n", builder.command().get(0),
+                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+                    return server;
+                }
+            } catch (IOException notYet) {
+                Thread.sleep(50);
+            }
+        }
+        server.close();
+        throw new AssertionError("no 220 greeting from " + builder.command() + " within 30 s:\n" + Files.readString(log));
+    }
+
+    /** Files delivered into a Maildir's new/ folder below this server's base folder. */
+    List<Path> delivered(String maildir) throws IOException {
+        Path fresh = base.resolve(maildir).resolve("new");
+        if (!Files.isDirectory(fresh)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(fresh)) {
+            return files.toList();
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(20, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}
