@@ -139,6 +139,35 @@ public class LimitsIT extends PosternTestSupport {
     }
 
     @Test
+    public void garbageGetsErrorRepliesAndNeverStopsTheServer() throws Exception {
+        java.util.Random random = new java.util.Random(42);
+        for (int round = 0; round < 20; round++) {
+            byte[] noise = new byte[1 + random.nextInt(4000)];
+            random.nextBytes(noise);
+            try (SmtpClient client = new SmtpClient(port)) {
+                client.reply();
+                client.send(new String(noise, java.nio.charset.StandardCharsets.ISO_8859_1) + "\r\n");
+                client.setTimeoutMillis(3000);
+                String reply;
+                while ((reply = client.reply()) != null && !reply.startsWith("250 2.0.0 OK")) {
+                    assertTrue("round " + round + ": " + reply, reply.matches("(?s)(5\\d\\d|421|250|252|214|354|451|503) .*"));
+                    if (reply.startsWith("354")) {
+                        client.send("\r\n.\r\n");
+                    } else {
+                        client.send("NOOP\r\n");
+                    }
+                }
+            } catch (java.net.SocketTimeoutException | java.net.SocketException closedOrSilent) {
+                // a closed connection is a clean answer to garbage; the server must still serve the next client
+            }
+        }
+        try (SmtpClient client = new SmtpClient(port)) {
+            assertTrue(client.reply().startsWith("220"));
+            assertEquals("250 2.0.0 OK", client.command("NOOP"));
+        }
+    }
+
+    @Test
     public void bareLineFeedsInDataAreRejectedSoSmugglingIsImpossible() throws Exception {
         try (SmtpClient client = inTransaction()) {
             client.command("DATA");
