@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -97,6 +98,7 @@ public final class SmtpServerComponent {
     }
 
     private final ThreadPoolExecutor hookExecutor;
+    private final ScheduledThreadPoolExecutor hookTimer;
     private final SmtpServer server;
 
     @Activate
@@ -107,9 +109,15 @@ public final class SmtpServerComponent {
                 BareLineEndings.valueOf(config.bare_line_endings().trim().toUpperCase(Locale.ROOT)),
                 spoolFolder(config, context), config.spool_memory_threshold());
         hookExecutor = newHookExecutor(config.hook_threads());
+        hookTimer = new ScheduledThreadPoolExecutor(1, task -> {
+            Thread thread = new Thread(task, "postern-hook-timer");
+            thread.setDaemon(true);
+            return thread;
+        });
+        hookTimer.setRemoveOnCancelPolicy(true);
         HookResult failure = HookResult.denySoft(config.hook_failure_text())
                 .withReplyCode(config.hook_failure_code()).withEnhancedStatus("4.3.0");
-        HookRunner runner = new HookRunner(hookExecutor, Duration.ofSeconds(config.hook_timeout()), failure);
+        HookRunner runner = new HookRunner(hookExecutor, hookTimer, Duration.ofSeconds(config.hook_timeout()), failure);
         CorePluginSupport support = new CorePluginSupport(runner, registry::chains, items::get, item -> switch (item) {
             case "me" -> List.of(config.me());
             case "databytes" -> List.of(Long.toString(config.max_message_size()));
@@ -130,6 +138,7 @@ public final class SmtpServerComponent {
         } catch (RuntimeException | InterruptedException e) {
             server.close();
             hookExecutor.shutdownNow();
+            hookTimer.shutdownNow();
             throw e;
         }
     }
@@ -138,6 +147,7 @@ public final class SmtpServerComponent {
     void deactivate() {
         server.close();
         hookExecutor.shutdownNow();
+        hookTimer.shutdownNow();
         LOG.info("SMTP server stopped");
     }
 

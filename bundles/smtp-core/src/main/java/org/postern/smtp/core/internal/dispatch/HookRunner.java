@@ -6,10 +6,12 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.postern.smtp.api.HookContext;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.HookType;
@@ -38,51 +40,124 @@ public final class HookRunner {
     private static final ThreadLocal<String[]> CURRENT_CALL = new ThreadLocal<>();
 
     private final Executor executor;
+    private final ScheduledExecutorService timer;
     private final Duration defaultTimeout;
     private final HookResult failure;
 
     /**
+     * @param executor the threads plugins run on
+     * @param timer bounds each plugin call by its timeout
      * @param failure the answer given in place of a plugin that failed at a deciding hook, e.g. DENYSOFT 451
      */
-    public HookRunner(Executor executor, Duration defaultTimeout, HookResult failure) {
+    public HookRunner(Executor executor, ScheduledExecutorService timer, Duration defaultTimeout, HookResult failure) {
         this.executor = executor;
+        this.timer = timer;
         this.defaultTimeout = defaultTimeout;
         this.failure = failure;
     }
 
-    /** Runs the chain; the future completes with the deciding answer, or DECLINED when every plugin declined. */
+    /**
+     * Runs the chain; the future completes with the deciding answer, or DECLINED when every plugin declined.
+     * Plugins that answer at once run one after another in a single task on the hook executor, so a chain
+     * costs one hand-over there and one back, whatever its length.
+     */
     public CompletableFuture<HookResult> run(HookChains chains, HookType hook, HookContext ctx) {
-        return runFrom(chains, chains.chain(hook), 0, hook, ctx);
+        CompletableFuture<HookResult> outcome = new CompletableFuture<>();
+        executor.execute(() -> runFrom(chains, chains.chain(hook), 0, hook, ctx, outcome));
+        return outcome;
     }
 
-    private CompletableFuture<HookResult> runFrom(HookChains chains, List<RegisteredHook> chain, int index,
-            HookType hook, HookContext ctx) {
-        if (index == chain.size()) {
-            return CompletableFuture.completedFuture(HookResult.declined());
-        }
-        RegisteredHook plugin = chain.get(index);
-        Duration timeout = plugin.timeout() == null ? defaultTimeout : plugin.timeout();
-        return CompletableFuture.supplyAsync(() -> call(plugin, hook, ctx), executor)
-                .thenCompose(result -> result.pending().map(HookRunner::awaitAnswer)
-                        .orElseGet(() -> CompletableFuture.completedFuture(result)))
-                .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
-                .handleAsync((result, error) -> {
-                    HookResult answer = error == null ? result : failed(plugin, hook, ctx, error);
-                    notifyDenyOrOk(chains, hook, plugin, answer, ctx);
-                    return answer;
-                }, executor)
-                .thenCompose(answer -> answer.code() == ReturnCode.DECLINED
-                        ? runFrom(chains, chain, index + 1, hook, ctx)
-                        : CompletableFuture.completedFuture(answer));
-    }
-
-    private static CompletableFuture<HookResult> awaitAnswer(CompletionStage<HookResult> stage) {
-        return stage.toCompletableFuture().thenApply(answer -> {
-            if (answer == null || answer.pending().isPresent()) {
-                throw new IllegalStateException("a later() answer must complete with a final HookResult");
+    /** Calls plugins from {@code index} on, on this hook thread, until one decides or one answers later. */
+    private void runFrom(HookChains chains, List<RegisteredHook> chain, int index, HookType hook, HookContext ctx,
+            CompletableFuture<HookResult> outcome) {
+        for (int i = index; i < chain.size(); i++) {
+            RegisteredHook plugin = chain.get(i);
+            Call call = new Call(chains, chain, i, hook, ctx, outcome);
+            HookResult answer;
+            try {
+                answer = call(plugin, hook, ctx);
+            } catch (RuntimeException | LinkageError e) {
+                answer = failed(plugin, hook, ctx, e);
             }
-            return answer;
-        });
+            if (answer.pending().isPresent()) {
+                answer.pending().get().whenComplete(call::lateAnswer);
+                return;
+            }
+            if (!call.settle()) {
+                return;
+            }
+            notifyDenyOrOk(chains, hook, plugin, answer, ctx);
+            if (answer.code() != ReturnCode.DECLINED) {
+                outcome.complete(answer);
+                return;
+            }
+        }
+        outcome.complete(HookResult.declined());
+    }
+
+    /** One plugin call: settled once, by its answer or by its timeout, whichever comes first. */
+    private final class Call {
+        private final HookChains chains;
+        private final List<RegisteredHook> chain;
+        private final int index;
+        private final HookType hook;
+        private final HookContext ctx;
+        private final CompletableFuture<HookResult> outcome;
+        private final AtomicBoolean settled = new AtomicBoolean();
+        private final ScheduledFuture<?> watchdog;
+
+        Call(HookChains chains, List<RegisteredHook> chain, int index, HookType hook, HookContext ctx,
+                CompletableFuture<HookResult> outcome) {
+            this.chains = chains;
+            this.chain = chain;
+            this.index = index;
+            this.hook = hook;
+            this.ctx = ctx;
+            this.outcome = outcome;
+            RegisteredHook plugin = chain.get(index);
+            Duration timeout = plugin.timeout() == null ? defaultTimeout : plugin.timeout();
+            watchdog = timer.schedule(() -> {
+                if (settled.compareAndSet(false, true)) {
+                    continueWith(failed(plugin, hook, ctx, new TimeoutException()));
+                }
+            }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+
+        /** Claims the answer for this call; false when the timeout already answered in its place. */
+        boolean settle() {
+            if (!settled.compareAndSet(false, true)) {
+                return false;
+            }
+            watchdog.cancel(false);
+            return true;
+        }
+
+        void lateAnswer(HookResult answer, Throwable error) {
+            if (!settle()) {
+                return;
+            }
+            RegisteredHook plugin = chain.get(index);
+            if (error != null) {
+                continueWith(failed(plugin, hook, ctx, error));
+            } else if (answer == null || answer.pending().isPresent()) {
+                continueWith(failed(plugin, hook, ctx,
+                        new IllegalStateException("a later() answer must complete with a final HookResult")));
+            } else {
+                continueWith(answer);
+            }
+        }
+
+        /** Goes on from this call's answer on a hook thread, never on the thread that completed it. */
+        private void continueWith(HookResult answer) {
+            executor.execute(() -> {
+                notifyDenyOrOk(chains, hook, chain.get(index), answer, ctx);
+                if (answer.code() == ReturnCode.DECLINED) {
+                    runFrom(chains, chain, index + 1, hook, ctx, outcome);
+                } else {
+                    outcome.complete(answer);
+                }
+            });
+        }
     }
 
     /**

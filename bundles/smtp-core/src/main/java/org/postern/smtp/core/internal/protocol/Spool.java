@@ -13,7 +13,8 @@ import java.util.Arrays;
 
 /**
  * The message body of one transaction: kept in memory up to a small threshold, then in a file of the spool
- * folder, so a session's memory stays small whatever the message size. Written by one thread only.
+ * folder, so a session's memory stays small whatever the message size. Once on disk, the memory buffer is
+ * the write buffer, so a message of many short lines costs few system calls. Written by one thread only.
  */
 public final class Spool implements AutoCloseable {
     private final Path folder;
@@ -26,34 +27,42 @@ public final class Spool implements AutoCloseable {
 
     public Spool(Path folder, int memoryThreshold) {
         this.folder = folder;
-        this.memoryThreshold = memoryThreshold;
+        this.memoryThreshold = Math.max(memoryThreshold, 256);
     }
 
     public void write(byte[] bytes, int offset, int length) throws IOException {
-        if (file == null && memoryLength + length <= memoryThreshold) {
-            if (memoryLength + length > memory.length) {
-                memory = Arrays.copyOf(memory, Math.min(memoryThreshold, Math.max(memory.length * 2, memoryLength + length)));
-            }
-            System.arraycopy(bytes, offset, memory, memoryLength, length);
-            memoryLength += length;
-        } else {
-            if (file == null) {
-                spill();
-            }
-            ByteBuffer buffer = ByteBuffer.wrap(bytes, offset, length);
-            while (buffer.hasRemaining()) {
-                file.write(buffer);
-            }
-        }
         size += length;
+        while (length > 0) {
+            if (memoryLength == memory.length) {
+                makeRoom();
+            }
+            int chunk = Math.min(length, memory.length - memoryLength);
+            System.arraycopy(bytes, offset, memory, memoryLength, chunk);
+            memoryLength += chunk;
+            offset += chunk;
+            length -= chunk;
+        }
     }
 
-    private void spill() throws IOException {
-        Files.createDirectories(folder);
-        filePath = Files.createTempFile(folder, "body-", ".spool");
-        file = FileChannel.open(filePath, StandardOpenOption.WRITE, StandardOpenOption.READ);
-        file.write(ByteBuffer.wrap(memory, 0, memoryLength));
-        memory = null;
+    private void makeRoom() throws IOException {
+        if (memory.length < memoryThreshold) {
+            memory = Arrays.copyOf(memory, Math.min(memoryThreshold, memory.length * 2));
+            return;
+        }
+        if (file == null) {
+            Files.createDirectories(folder);
+            filePath = Files.createTempFile(folder, "body-", ".spool");
+            file = FileChannel.open(filePath, StandardOpenOption.WRITE, StandardOpenOption.READ);
+        }
+        flushMemory();
+    }
+
+    private void flushMemory() throws IOException {
+        ByteBuffer buffer = ByteBuffer.wrap(memory, 0, memoryLength);
+        while (buffer.hasRemaining()) {
+            file.write(buffer);
+        }
+        memoryLength = 0;
     }
 
     public long size() {
@@ -70,6 +79,7 @@ public final class Spool implements AutoCloseable {
         if (file == null) {
             return new ByteArrayInputStream(memory, 0, memoryLength);
         }
+        flushMemory();
         return Channels.newInputStream(FileChannel.open(filePath, StandardOpenOption.READ));
     }
 

@@ -24,7 +24,7 @@ import org.postern.smtp.api.ReturnCode;
 class HookRunnerTest {
     private static final HookResult FAILURE = HookResult.denySoft("plugin failed").withReplyCode(451);
     private final ExecutorService executor = Executors.newCachedThreadPool();
-    private final HookRunner runner = new HookRunner(executor, Duration.ofMillis(300), FAILURE);
+    private final HookRunner runner = new HookRunner(executor, TestHooks.TIMER, Duration.ofMillis(300), FAILURE);
     private final List<String> calls = new CopyOnWriteArrayList<>();
 
     @AfterEach

@@ -5,6 +5,8 @@ import java.util.AbstractMap.SimpleImmutableEntry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import org.postern.smtp.api.Address;
 import org.postern.smtp.api.HookContext;
 import org.postern.smtp.api.HookType;
@@ -25,6 +27,13 @@ public final class TestHooks {
     public HookChains chains() {
         return HookChains.of(entries);
     }
+
+    /** A timer for hook runners in tests; its daemon thread needs no shutdown. */
+    public static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(task -> {
+        Thread thread = new Thread(task, "test-hook-timer");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     /** Plugin services that answer config from nothing and log nowhere. */
     public static final PluginSupport NO_SUPPORT = new PluginSupport() {

@@ -43,7 +43,7 @@ class SmtpConnectionHandlerTest {
     private EmbeddedChannel connect(HookChains chains) {
         SessionSettings settings = new SessionSettings("mx.test", "ESMTP ready", 10_000, 10, 512, 4096,
                 SessionSettings.BareLineEndings.REJECT, spool, 1024);
-        HookRunner runner = new HookRunner(Runnable::run, Duration.ofSeconds(5), HookResult.denySoft("failed").withReplyCode(451));
+        HookRunner runner = new HookRunner(Runnable::run, TestHooks.TIMER, Duration.ofSeconds(5), HookResult.denySoft("failed").withReplyCode(451));
         server = new SmtpServer(settings, new SmtpServer.Limits(1000, 300, 180, 10, 10, 1), runner, () -> chains, TestHooks.NO_SUPPORT);
         channel = new EmbeddedChannel() {
             @Override

@@ -76,7 +76,7 @@ class SmtpSessionTest {
                 .chains();
         SessionSettings settings = new SessionSettings("mx.test", "ESMTP ready", maxSize, 3, 512, 4096,
                 bareLineEndings, spool, 64);
-        HookRunner runner = new HookRunner(Runnable::run, Duration.ofSeconds(5), HookResult.denySoft("failed").withReplyCode(451));
+        HookRunner runner = new HookRunner(Runnable::run, TestHooks.TIMER, Duration.ofSeconds(5), HookResult.denySoft("failed").withReplyCode(451));
         SmtpSession session = new SmtpSession("t.1", new InetSocketAddress("192.0.2.7", 4000), new InetSocketAddress("127.0.0.1", 25),
                 settings, runner, () -> chains, TestHooks.NO_SUPPORT, transport);
         session.start(1, 1);
