@@ -1,0 +1,149 @@
+package org.postern.smtp.core.internal.protocol;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.AbstractMap.SimpleImmutableEntry;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.postern.smtp.api.Address;
+import org.postern.smtp.api.HookContext;
+import org.postern.smtp.api.HookResult;
+import org.postern.smtp.api.HookType;
+import org.postern.smtp.api.LogLevel;
+import org.postern.smtp.api.QueueHook;
+import org.postern.smtp.api.RcptHook;
+import org.postern.smtp.core.internal.dispatch.HookChains;
+import org.postern.smtp.core.internal.dispatch.HookRunner;
+import org.postern.smtp.core.internal.dispatch.PluginSupport;
+import org.postern.smtp.core.internal.dispatch.RegisteredHook;
+
+/**
+ * A whole transaction through the state machine, lines already framed: envelope, then a message of
+ * {@code size} octets in 78-octet lines (a quarter of them dot-stuffed) into the spool, header parsing,
+ * Received line, and a queue plugin that reads the message back.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+public class DataBenchmark {
+    @Param({"1024", "102400"})
+    public int size;
+
+    private Path spool;
+    private ScheduledThreadPoolExecutor timer;
+    private SmtpSession session;
+    private List<SmtpLine> lines;
+    private int replies;
+
+    @Setup
+    public void setUp() throws IOException {
+        spool = Files.createTempDirectory("postern-jmh-spool");
+        timer = new ScheduledThreadPoolExecutor(1);
+        timer.setRemoveOnCancelPolicy(true);
+        HookChains chains = HookChains.of(List.of(
+                new SimpleImmutableEntry<>(HookType.RCPT, new RegisteredHook("accept", (RcptHook) ctx -> HookResult.ok(), 1, 0, 1, null)),
+                new SimpleImmutableEntry<>(HookType.QUEUE, new RegisteredHook("read-back", (QueueHook) ctx -> {
+                    try (var in = ctx.transaction().message()) {
+                        in.transferTo(java.io.OutputStream.nullOutputStream());
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                    return HookResult.ok();
+                }, 1, 0, 2, null))));
+        PluginSupport support = new PluginSupport() {
+            @Override
+            public List<String> config(HookContext ctx, String item) {
+                return List.of();
+            }
+
+            @Override
+            public List<String> userConfig(HookContext ctx, Address user, String item) {
+                return List.of();
+            }
+
+            @Override
+            public void log(HookContext ctx, LogLevel level, String message) {
+            }
+        };
+        Transport transport = new Transport() {
+            @Override
+            public void send(Reply reply) {
+                replies++;
+            }
+
+            @Override
+            public void close() {
+            }
+
+            @Override
+            public Executor executor() {
+                return Runnable::run;
+            }
+
+            @Override
+            public void ready() {
+            }
+        };
+        SessionSettings settings = new SessionSettings("bench.postern", "ESMTP", 100L << 20, 100, 2048, 1 << 20,
+                SessionSettings.BareLineEndings.REJECT, spool, 64 * 1024);
+        HookRunner runner = new HookRunner(Runnable::run, timer, Duration.ofSeconds(30), HookResult.denySoft("failed"));
+        session = new SmtpSession("bench.1", new InetSocketAddress("192.0.2.1", 1), new InetSocketAddress("127.0.0.1", 25),
+                settings, runner, () -> chains, support, transport);
+        session.start(1, 1);
+        session.onLine(SmtpLine.of("EHLO client.example"));
+        StringBuilder message = new StringBuilder("From: a@example.org\r\nTo: b@example.org\r\nSubject: benchmark\r\n\r\n");
+        int line = 0;
+        while (message.length() < size) {
+            message.append(line++ % 4 == 0 ? ".." : "x.").append("x".repeat(74)).append("\r\n");
+        }
+        lines = new java.util.ArrayList<>();
+        lines.add(SmtpLine.of("MAIL FROM:<a@example.org> SIZE=" + size));
+        lines.add(SmtpLine.of("RCPT TO:<b@example.org>"));
+        lines.add(SmtpLine.of("DATA"));
+        for (String text : message.toString().split("\r\n", -1)) {
+            lines.add(new SmtpLine(text.getBytes(StandardCharsets.ISO_8859_1), true, false, false));
+        }
+        lines.set(lines.size() - 1, SmtpLine.of("."));
+    }
+
+    @TearDown
+    public void tearDown() throws IOException {
+        timer.shutdownNow();
+        try (var files = Files.list(spool)) {
+            if (files.findAny().isPresent()) {
+                throw new IllegalStateException("spool files left behind");
+            }
+        }
+        Files.delete(spool);
+    }
+
+    @Benchmark
+    public int transaction() {
+        for (SmtpLine line : lines) {
+            session.onLine(line);
+        }
+        return replies;
+    }
+}
