@@ -3,6 +3,7 @@ package org.postern.smtp.core.internal;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -15,6 +16,7 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
@@ -27,7 +29,10 @@ import org.postern.smtp.core.internal.protocol.SessionSettings.BareLineEndings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The SMTP server, configured by the PID {@code org.postern.smtp.server}; it starts once that exists. */
+/**
+ * The SMTP server, configured by the PID {@code org.postern.smtp.server}; it starts once that exists, and
+ * follows its changes without dropping open sessions.
+ */
 @Component(service = {}, configurationPid = SmtpServerComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = SmtpServerComponent.Config.class)
 public final class SmtpServerComponent {
@@ -99,48 +104,77 @@ public final class SmtpServerComponent {
 
     private final ThreadPoolExecutor hookExecutor;
     private final ScheduledThreadPoolExecutor hookTimer;
+    private final HookRegistry registry;
+    private final ConfigItems items;
+    private final BundleContext context;
+    private final int ioThreads;
     private final SmtpServer server;
 
     @Activate
     public SmtpServerComponent(Config config, BundleContext context, @Reference HookRegistry registry,
-            @Reference ConfigItems items) throws InterruptedException {
-        SessionSettings settings = new SessionSettings(config.me(), config.greeting(), config.max_message_size(),
-                config.max_recipients(), config.max_command_line_length(), config.max_header_size(),
-                BareLineEndings.valueOf(config.bare_line_endings().trim().toUpperCase(Locale.ROOT)),
-                spoolFolder(config, context), config.spool_memory_threshold());
-        hookExecutor = newHookExecutor(config.hook_threads());
+            @Reference ConfigItems items) {
+        this.context = context;
+        this.registry = registry;
+        this.items = items;
+        ioThreads = config.io_threads() > 0 ? config.io_threads() : 2 * Runtime.getRuntime().availableProcessors();
+        hookExecutor = newHookExecutor(positive(config.hook_threads(), "hook.threads"));
         hookTimer = new ScheduledThreadPoolExecutor(1, task -> {
             Thread thread = new Thread(task, "postern-hook-timer");
             thread.setDaemon(true);
             return thread;
         });
         hookTimer.setRemoveOnCancelPolicy(true);
-        HookResult failure = HookResult.denySoft(config.hook_failure_text())
-                .withReplyCode(config.hook_failure_code()).withEnhancedStatus("4.3.0");
-        HookRunner runner = new HookRunner(hookExecutor, hookTimer, Duration.ofSeconds(config.hook_timeout()), failure);
-        CorePluginSupport support = new CorePluginSupport(runner, registry::chains, items::get, item -> switch (item) {
-            case "me" -> List.of(config.me());
-            case "databytes" -> List.of(Long.toString(config.max_message_size()));
-            default -> List.of();
-        });
-        int ioThreads = config.io_threads() > 0 ? config.io_threads() : 2 * Runtime.getRuntime().availableProcessors();
-        server = new SmtpServer(settings, new SmtpServer.Limits(Math.max(config.max_line_length(), config.max_command_line_length()),
-                config.command_timeout(), config.data_timeout(), config.max_connections(), config.max_connections_per_ip(),
-                ioThreads), runner, registry::chains, support);
+        SmtpServer started = null;
         try {
-            for (String listen : config.listen()) {
-                for (String address : listen.split(",")) {
-                    if (!address.isBlank()) {
-                        server.listen(parseAddress(address));
-                    }
-                }
+            started = new SmtpServer(ioThreads, registry::chains, setup(config));
+            List<String> failures = started.listenOn(listenAddresses(config));
+            if (!failures.isEmpty()) {
+                throw new IllegalStateException("cannot listen: " + failures);
             }
-        } catch (RuntimeException | InterruptedException e) {
-            server.close();
+        } catch (RuntimeException e) {
+            if (started != null) {
+                started.close();
+            }
             hookExecutor.shutdownNow();
             hookTimer.shutdownNow();
             throw e;
         }
+        server = started;
+    }
+
+    /**
+     * A changed configuration applies to new connections; open sessions keep theirs and are never dropped.
+     * A configuration with a bad value is refused as a whole, and the previous one stays in force.
+     */
+    @Modified
+    void modified(Config config) {
+        SmtpServer.Setup setup;
+        List<InetSocketAddress> addresses;
+        try {
+            setup = setup(config);
+            addresses = listenAddresses(config);
+            positive(config.hook_threads(), "hook.threads");
+        } catch (IllegalArgumentException e) {
+            LOG.error("configuration {} not applied, the previous one stays in force: {}", PID, e.getMessage());
+            return;
+        }
+        int threads = config.hook_threads();
+        if (threads > hookExecutor.getMaximumPoolSize()) {
+            hookExecutor.setMaximumPoolSize(threads);
+            hookExecutor.setCorePoolSize(threads);
+        } else {
+            hookExecutor.setCorePoolSize(threads);
+            hookExecutor.setMaximumPoolSize(threads);
+        }
+        int wantedIoThreads = config.io_threads() > 0 ? config.io_threads() : 2 * Runtime.getRuntime().availableProcessors();
+        if (wantedIoThreads != ioThreads) {
+            LOG.warn("configuration {}: io.threads={} takes effect after a restart; {} I/O threads keep running",
+                    PID, config.io_threads(), ioThreads);
+        }
+        server.configure(setup);
+        List<String> failures = server.listenOn(addresses);
+        failures.forEach(failure -> LOG.error("configuration {}: key 'listen': cannot listen on {}", PID, failure));
+        LOG.info("configuration {} applied to new connections", PID);
     }
 
     @Deactivate
@@ -149,6 +183,66 @@ public final class SmtpServerComponent {
         hookExecutor.shutdownNow();
         hookTimer.shutdownNow();
         LOG.info("SMTP server stopped");
+    }
+
+    /** Builds a connection setup from the configuration, naming the key of the first bad value. */
+    private SmtpServer.Setup setup(Config config) {
+        SessionSettings settings = new SessionSettings(config.me(), config.greeting(),
+                positive(config.max_message_size(), "max.message.size"),
+                positive(config.max_recipients(), "max.recipients"),
+                positive(config.max_command_line_length(), "max.command.line.length"),
+                positive(config.max_header_size(), "max.header.size"),
+                bareLineEndings(config.bare_line_endings()),
+                spoolFolder(config, context),
+                positive(config.spool_memory_threshold(), "spool.memory.threshold"));
+        if (config.hook_failure_code() < 400 || config.hook_failure_code() > 499) {
+            throw new IllegalArgumentException("key 'hook.failure.code': " + config.hook_failure_code() + " is not a 4xx code");
+        }
+        HookResult failure = HookResult.denySoft(config.hook_failure_text())
+                .withReplyCode(config.hook_failure_code()).withEnhancedStatus("4.3.0");
+        HookRunner runner = new HookRunner(hookExecutor, hookTimer,
+                Duration.ofSeconds(positive(config.hook_timeout(), "hook.timeout")), failure);
+        CorePluginSupport support = new CorePluginSupport(runner, registry::chains, items::get, item -> switch (item) {
+            case "me" -> List.of(config.me());
+            case "databytes" -> List.of(Long.toString(config.max_message_size()));
+            default -> List.of();
+        });
+        SmtpServer.Limits limits = new SmtpServer.Limits(
+                Math.max(positive(config.max_line_length(), "max.line.length"), config.max_command_line_length()),
+                positive(config.command_timeout(), "command.timeout"), positive(config.data_timeout(), "data.timeout"),
+                positive(config.max_connections(), "max.connections"),
+                positive(config.max_connections_per_ip(), "max.connections.per.ip"));
+        return new SmtpServer.Setup(settings, limits, runner, support);
+    }
+
+    private static <N extends Number> N positive(N value, String key) {
+        if (value.longValue() <= 0) {
+            throw new IllegalArgumentException("key '" + key + "': " + value + " must be positive");
+        }
+        return value;
+    }
+
+    private static BareLineEndings bareLineEndings(String value) {
+        try {
+            return BareLineEndings.valueOf(value.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("key 'bare.line.endings': '" + value + "' is neither reject nor normalize");
+        }
+    }
+
+    private static List<InetSocketAddress> listenAddresses(Config config) {
+        List<InetSocketAddress> addresses = new ArrayList<>();
+        for (String listen : config.listen()) {
+            for (String address : listen.split(",")) {
+                if (!address.isBlank()) {
+                    addresses.add(parseAddress(address));
+                }
+            }
+        }
+        if (addresses.isEmpty()) {
+            throw new IllegalArgumentException("key 'listen': no address given");
+        }
+        return addresses;
     }
 
     private static Path spoolFolder(Config config, BundleContext context) {
@@ -174,13 +268,18 @@ public final class SmtpServerComponent {
     static InetSocketAddress parseAddress(String listen) {
         String text = listen.trim();
         int colon = text.lastIndexOf(':');
-        if (colon < 0) {
-            throw new IllegalArgumentException("listen address needs host:port, got '" + listen + "'");
+        try {
+            String host = text.substring(0, colon);
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1);
+            }
+            InetSocketAddress address = new InetSocketAddress(host, Integer.parseInt(text.substring(colon + 1)));
+            if (address.isUnresolved()) {
+                throw new IllegalArgumentException("unknown host");
+            }
+            return address;
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("key 'listen': '" + listen + "' is not host:port (" + e.getMessage() + ")");
         }
-        String host = text.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1);
-        }
-        return new InetSocketAddress(host, Integer.parseInt(text.substring(colon + 1)));
     }
 }

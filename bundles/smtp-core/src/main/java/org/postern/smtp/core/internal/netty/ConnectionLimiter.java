@@ -7,12 +7,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /** Counts open connections, in total and per client IP, against their limits. */
 final class ConnectionLimiter {
-    private final int maxTotal;
-    private final int maxPerIp;
+    private volatile int maxTotal;
+    private volatile int maxPerIp;
     private final AtomicInteger total = new AtomicInteger();
     private final ConcurrentMap<InetAddress, Integer> perIp = new ConcurrentHashMap<>();
 
-    ConnectionLimiter(int maxTotal, int maxPerIp) {
+    /** Changes the limits; connections already open stay open even when now over them. */
+    void limits(int maxTotal, int maxPerIp) {
         this.maxTotal = maxTotal;
         this.maxPerIp = maxPerIp;
     }

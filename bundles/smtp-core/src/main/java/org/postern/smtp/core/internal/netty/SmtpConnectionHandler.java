@@ -25,6 +25,7 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
     private static final Logger LOG = LoggerFactory.getLogger(SmtpConnectionHandler.class);
 
     private final SmtpServer server;
+    private final SmtpServer.Setup setup;
     private final ArrayDeque<SmtpLine> pending = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     private SmtpSession session;
@@ -33,8 +34,9 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
     private boolean unflushed;
     private boolean counted;
 
-    SmtpConnectionHandler(SmtpServer server) {
+    SmtpConnectionHandler(SmtpServer server, SmtpServer.Setup setup) {
         this.server = server;
+        this.setup = setup;
     }
 
     @Override
@@ -45,13 +47,13 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
         if (!server.limiter().acquire(remote.getAddress())) {
             LOG.warn("refused connection from {}: connection limit reached", remote);
             ctx.writeAndFlush(Unpooled.wrappedBuffer(Reply.of(421, "4.7.0",
-                    server.settings().me() + " Too many connections, try again later").encode()))
+                    setup.settings().me() + " Too many connections, try again later").encode()))
                     .addListener(ChannelFutureListener.CLOSE);
             return;
         }
         counted = true;
         ctx.channel().config().setAutoRead(false);
-        session = server.newSession(remote, local, this);
+        session = server.newSession(setup, remote, local, this);
         LOG.debug("session {}: connection from {}", session.id(), remote);
         session.start(server.limiter().fromIp(remote.getAddress()), server.limiter().total());
         ctx.fireChannelActive();
@@ -114,7 +116,7 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
         if (session.busy()) {
             return;
         }
-        long seconds = session.inData() ? server.dataTimeoutSeconds() : server.commandTimeoutSeconds();
+        long seconds = session.inData() ? setup.limits().dataTimeoutSeconds() : setup.limits().commandTimeoutSeconds();
         idleTimer = ctx.executor().schedule(() -> {
             session.onTimeout();
             drain();

@@ -11,7 +11,10 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -24,41 +27,76 @@ import org.postern.smtp.core.internal.protocol.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The Netty side of the server: listeners, event loops, and one session per accepted connection. */
+/**
+ * The Netty side of the server: listeners, event loops, and one session per accepted connection. Its setup
+ * and its listeners change while it runs: a new setup applies to connections accepted after the change, a
+ * removed listener stops accepting while its open sessions finish.
+ */
 public final class SmtpServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SmtpServer.class);
 
     /** Settings of the connection layer. */
     public record Limits(int maxLineLength, int commandTimeoutSeconds, int dataTimeoutSeconds, int maxConnections,
-            int maxConnectionsPerIp, int ioThreads) {
+            int maxConnectionsPerIp) {
     }
 
-    private final SessionSettings settings;
-    private final Limits limits;
-    private final HookRunner runner;
+    /** Everything a new connection is set up with; replaced whole when the configuration changes. */
+    public record Setup(SessionSettings settings, Limits limits, HookRunner runner, PluginSupport support) {
+    }
+
     private final Supplier<HookChains> chains;
-    private final PluginSupport support;
-    private final ConnectionLimiter limiter;
+    private final ConnectionLimiter limiter = new ConnectionLimiter();
     private final EventLoopGroup acceptors = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final EventLoopGroup workers;
-    private final List<Channel> listeners = new ArrayList<>();
+    private final Map<InetSocketAddress, Channel> listeners = new LinkedHashMap<>();
     private final AtomicLong sessionCounter = new AtomicLong();
     private final String idPrefix = Long.toString(System.currentTimeMillis() / 1000 % 1_000_000, 36);
+    private volatile Setup setup;
 
-    public SmtpServer(SessionSettings settings, Limits limits, HookRunner runner, Supplier<HookChains> chains,
-            PluginSupport support) {
-        this.settings = settings;
-        this.limits = limits;
-        this.runner = runner;
+    public SmtpServer(int ioThreads, Supplier<HookChains> chains, Setup setup) {
         this.chains = chains;
-        this.support = support;
-        this.limiter = new ConnectionLimiter(limits.maxConnections(), limits.maxConnectionsPerIp());
-        this.workers = new MultiThreadIoEventLoopGroup(limits.ioThreads(), NioIoHandler.newFactory());
+        this.workers = new MultiThreadIoEventLoopGroup(ioThreads, NioIoHandler.newFactory());
+        configure(setup);
     }
 
-    /** Binds a listener; throws if the address cannot be bound. */
-    public InetSocketAddress listen(InetSocketAddress address) throws InterruptedException {
-        ServerBootstrap bootstrap = new ServerBootstrap()
+    /** Applies a new setup to connections accepted from now on. */
+    public void configure(Setup newSetup) {
+        limiter.limits(newSetup.limits().maxConnections(), newSetup.limits().maxConnectionsPerIp());
+        setup = newSetup;
+    }
+
+    /**
+     * Listens on exactly these addresses: binds the new ones, closes the ones no longer wanted (their open
+     * sessions go on). Returns the addresses that could not be bound, each with its reason.
+     */
+    public synchronized List<String> listenOn(Collection<InetSocketAddress> addresses) {
+        List<InetSocketAddress> removed = new ArrayList<>(listeners.keySet());
+        removed.removeAll(addresses);
+        for (InetSocketAddress address : removed) {
+            listeners.remove(address).close().syncUninterruptibly();
+            LOG.info("stopped listening on {}; open sessions finish", address);
+        }
+        List<String> failures = new ArrayList<>();
+        for (InetSocketAddress address : addresses) {
+            if (listeners.containsKey(address)) {
+                continue;
+            }
+            try {
+                Channel channel = bootstrap().bind(address).sync().channel();
+                listeners.put(address, channel);
+                LOG.info("listening on {}", channel.localAddress());
+            } catch (Exception e) {
+                failures.add(address + ": " + e);
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+        return failures;
+    }
+
+    private ServerBootstrap bootstrap() {
+        return new ServerBootstrap()
                 .group(acceptors, workers)
                 .channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_BACKLOG, 1024)
@@ -67,46 +105,33 @@ public final class SmtpServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel channel) {
+                        Setup current = setup;
                         channel.pipeline()
-                                .addLast("framer", new SmtpFrameDecoder(limits.maxLineLength()))
-                                .addLast("session", new SmtpConnectionHandler(SmtpServer.this));
+                                .addLast("framer", new SmtpFrameDecoder(current.limits().maxLineLength()))
+                                .addLast("session", new SmtpConnectionHandler(SmtpServer.this, current));
                     }
                 });
-        Channel channel = bootstrap.bind(address).sync().channel();
-        synchronized (listeners) {
-            listeners.add(channel);
-        }
-        InetSocketAddress bound = (InetSocketAddress) channel.localAddress();
-        LOG.info("listening on {}", bound);
-        return bound;
     }
 
-    SmtpSession newSession(InetSocketAddress remote, InetSocketAddress local, Transport transport) {
+    SmtpSession newSession(Setup current, InetSocketAddress remote, InetSocketAddress local, Transport transport) {
         String id = idPrefix + "." + Long.toString(sessionCounter.incrementAndGet(), 36);
-        return new SmtpSession(id, remote, local, settings, runner, chains, support, transport);
-    }
-
-    SessionSettings settings() {
-        return settings;
+        return new SmtpSession(id, remote, local, current.settings(), current.runner(), chains, current.support(), transport);
     }
 
     ConnectionLimiter limiter() {
         return limiter;
     }
 
-    int commandTimeoutSeconds() {
-        return limits.commandTimeoutSeconds();
-    }
-
-    int dataTimeoutSeconds() {
-        return limits.dataTimeoutSeconds();
+    /** The addresses actually bound (with the real port where 0 was asked for). */
+    public synchronized List<InetSocketAddress> boundAddresses() {
+        return listeners.values().stream().map(channel -> (InetSocketAddress) channel.localAddress()).toList();
     }
 
     /** Stops listening and closes every connection. */
     @Override
     public void close() {
-        synchronized (listeners) {
-            listeners.forEach(Channel::close);
+        synchronized (this) {
+            listeners.values().forEach(Channel::close);
             listeners.clear();
         }
         acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

@@ -44,7 +44,8 @@ class SmtpConnectionHandlerTest {
         SessionSettings settings = new SessionSettings("mx.test", "ESMTP ready", 10_000, 10, 512, 4096,
                 SessionSettings.BareLineEndings.REJECT, spool, 1024);
         HookRunner runner = new HookRunner(Runnable::run, TestHooks.TIMER, Duration.ofSeconds(5), HookResult.denySoft("failed").withReplyCode(451));
-        server = new SmtpServer(settings, new SmtpServer.Limits(1000, 300, 180, 10, 10, 1), runner, () -> chains, TestHooks.NO_SUPPORT);
+        SmtpServer.Setup setup = new SmtpServer.Setup(settings, new SmtpServer.Limits(1000, 300, 180, 10, 10), runner, TestHooks.NO_SUPPORT);
+        server = new SmtpServer(1, () -> chains, setup);
         channel = new EmbeddedChannel() {
             @Override
             protected SocketAddress remoteAddress0() {
@@ -56,7 +57,7 @@ class SmtpConnectionHandlerTest {
                 return new InetSocketAddress("127.0.0.1", 25);
             }
         };
-        channel.pipeline().addLast(new SmtpFrameDecoder(1000), new SmtpConnectionHandler(server));
+        channel.pipeline().addLast(new SmtpFrameDecoder(1000), new SmtpConnectionHandler(server, setup));
         channel.pipeline().fireChannelActive();
         return channel;
     }
