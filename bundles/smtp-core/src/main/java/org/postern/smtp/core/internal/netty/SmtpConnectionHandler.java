@@ -71,9 +71,7 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         cancelIdleTimer();
-        if (counted) {
-            server.limiter().release(((InetSocketAddress) ctx.channel().remoteAddress()).getAddress());
-        }
+        releaseConnectionSlot();
         if (session != null) {
             LOG.debug("session {}: connection closed", session.id());
             session.onClosed();
@@ -136,8 +134,18 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
         unflushed = true;
     }
 
+    /** Frees this connection's place in the limits, once: when the server closes it, or when it is gone. */
+    private void releaseConnectionSlot() {
+        if (counted) {
+            counted = false;
+            server.limiter().release(((InetSocketAddress) ctx.channel().remoteAddress()).getAddress());
+        }
+    }
+
     @Override
     public void close() {
+        // A client that got 221 may reconnect before the close completes; its place is free already.
+        releaseConnectionSlot();
         unflushed = false;
         ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
