@@ -1,0 +1,112 @@
+package org.postern.smtp.itests.karaf;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+import static org.ops4j.pax.exam.CoreOptions.maven;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.configureConsole;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.features;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.karafDistributionConfiguration;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.keepRuntimeFolder;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.logLevel;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Hashtable;
+import java.util.stream.Stream;
+import javax.inject.Inject;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.karaf.options.LogLevelOption.LogLevel;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.service.cm.ConfigurationAdmin;
+
+/**
+ * Apache Karaf 4.4 (minimal, from Maven Central) with Postern's features repository: feature:install postern,
+ * then a message over SMTP lands in the Maildir under karaf.data.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class KarafFeatureIT {
+    @Inject
+    private ConfigurationAdmin configAdmin;
+
+    @Configuration
+    public Option[] config() throws IOException {
+        return new Option[] {
+            karafDistributionConfiguration()
+                    .frameworkUrl(maven().groupId("org.apache.karaf").artifactId("apache-karaf-minimal").type("tar.gz").versionAsInProject())
+                    .unpackDirectory(new File(System.getProperty("postern.work"), "exam"))
+                    .useDeployFolder(false),
+            keepRuntimeFolder(),
+            configureConsole().ignoreLocalConsole().ignoreRemoteShell(),
+            logLevel(LogLevel.WARN),
+            features(featuresForThisBuild().toUri().toString(), "postern"),
+        };
+    }
+
+    /**
+     * The real features repository, with Postern's own bundles pointed at this build's jars: `mvn verify` does
+     * not install them in the local repository where Karaf would look for mvn: URLs.
+     */
+    private static Path featuresForThisBuild() throws IOException {
+        String version = System.getProperty("postern.version");
+        String features = Files.readString(Path.of(System.getProperty("postern.features")));
+        for (String module : new String[] {"smtp-api", "smtp-core", "plugin-rcpt-ok", "plugin-queue-maildir",
+                "plugin-queue-discard", "plugin-badmailfrom"}) {
+            File jar = new File(System.getProperty("postern.bundles"), module + "/target/" + module + "-" + version + ".jar");
+            features = features.replace("mvn:org.postern/" + module + "/" + version, jar.toURI().toString());
+        }
+        Path file = Path.of(System.getProperty("postern.work"), "features-for-this-build.xml");
+        Files.writeString(file, features);
+        return file;
+    }
+
+    @Test
+    public void theDefaultFeatureDeliversIntoTheMaildir() throws Exception {
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        var server = configAdmin.getConfiguration("org.postern.smtp.server", "?");
+        Hashtable<String, Object> properties = new Hashtable<>();
+        properties.put("listen", "127.0.0.1:" + port);
+        properties.put("me", "karaf.postern");
+        server.update(properties);
+
+        String reply = null;
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (System.currentTimeMillis() < deadline) {
+            try (Socket socket = new Socket("127.0.0.1", port)) {
+                BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
+                OutputStream out = socket.getOutputStream();
+                assertTrue(in.readLine().startsWith("220 karaf.postern"));
+                for (String command : new String[] {"HELO karaf.test", "MAIL FROM:<a@example.org>", "RCPT TO:<postmaster@localhost>", "DATA"}) {
+                    out.write((command + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                    reply = in.readLine();
+                }
+                out.write("Subject: from Karaf\r\n\r\nHello.\r\n.\r\n".getBytes(StandardCharsets.US_ASCII));
+                reply = in.readLine();
+                break;
+            } catch (IOException notYet) {
+                Thread.sleep(200);
+            }
+        }
+        assertTrue(String.valueOf(reply), reply != null && reply.startsWith("250 2.0.0 Queued as "));
+        Path maildir = Path.of(System.getProperty("karaf.data"), "postern", "maildir", "new");
+        try (Stream<Path> files = Files.list(maildir)) {
+            assertEquals(1, files.count());
+        }
+    }
+}
