@@ -25,7 +25,7 @@ final class ServerProcess implements AutoCloseable {
     }
 
     /** bin/postern with its own etc/ (the defaults, on a free port), data/ and deploy/ folders. */
-    static ServerProcess postern(String name) throws Exception {
+    static ServerProcess postern(String name, String... options) throws Exception {
         Path base = Files.createTempDirectory("postern-" + name);
         Path etc = Files.createDirectories(base.resolve("etc"));
         int port = freePort();
@@ -35,8 +35,10 @@ final class ServerProcess implements AutoCloseable {
                 Files.writeString(etc.resolve(file.getFileName()), text);
             }
         }
-        return start(port, base, POSTERN_HOME.resolve("bin/postern").toString(), "--etc", etc.toString(),
-                "--data", base.resolve("data").toString(), "--deploy", base.resolve("deploy").toString());
+        List<String> command = new java.util.ArrayList<>(List.of(POSTERN_HOME.resolve("bin/postern").toString(),
+                "--etc", etc.toString(), "--data", base.resolve("data").toString(), "--deploy", base.resolve("deploy").toString()));
+        command.addAll(List.of(options));
+        return start(port, base, new ProcessBuilder(command));
     }
 
     /**
@@ -67,10 +69,6 @@ final class ServerProcess implements AutoCloseable {
         return start(port, base, builder);
     }
 
-    private static ServerProcess start(int port, Path base, String... command) throws Exception {
-        return start(port, base, new ProcessBuilder(command));
-    }
-
     private static ServerProcess start(int port, Path base, ProcessBuilder builder) throws Exception {
         Path log = base.resolve("server.log");
         Process process = builder.redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -95,6 +93,17 @@ final class ServerProcess implements AutoCloseable {
         }
         server.close();
         throw new AssertionError("no 220 greeting from " + builder.command() + " within 30 s:\n" + Files.readString(log));
+    }
+
+    /** Types a line on the server's standard input (its console, with --console). */
+    void type(String line) throws IOException {
+        process.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        process.getOutputStream().flush();
+    }
+
+    /** The server's output so far. */
+    String log() throws IOException {
+        return Files.readString(base.resolve("server.log"));
     }
 
     /** Files delivered into a Maildir's new/ folder below this server's base folder. */

@@ -38,6 +38,7 @@ public final class HookRegistry {
     private static final Logger LOG = LoggerFactory.getLogger(HookRegistry.class);
 
     private final Map<Long, List<Map.Entry<HookType, RegisteredHook>>> byServiceId = new ConcurrentHashMap<>();
+    private final Map<Long, String> bundles = new ConcurrentHashMap<>();
     private final ServiceTracker<Object, Object> tracker;
     private volatile HookChains chains = HookChains.EMPTY;
 
@@ -54,6 +55,11 @@ public final class HookRegistry {
 
     public HookChains chains() {
         return chains;
+    }
+
+    /** The bundle (symbolic name and version) that registered a hook service. */
+    public String bundleOf(long serviceId) {
+        return bundles.getOrDefault(serviceId, "?");
     }
 
     private final class Customizer implements ServiceTrackerCustomizer<Object, Object> {
@@ -81,6 +87,7 @@ public final class HookRegistry {
         @Override
         public void removedService(ServiceReference<Object> reference, Object service) {
             long id = (Long) reference.getProperty(Constants.SERVICE_ID);
+            bundles.remove(id);
             if (byServiceId.remove(id) != null) {
                 LOG.info("plugin {} removed", pluginName(reference));
                 rebuild();
@@ -110,6 +117,7 @@ public final class HookRegistry {
             }
         }
         byServiceId.put(id, entries);
+        bundles.put(id, reference.getBundle().getSymbolicName() + " " + reference.getBundle().getVersion());
         LOG.info("plugin {} at order {} answers {}", plugin, order,
                 entries.stream().map(e -> e.getKey().hookName()).toList());
         rebuild();

@@ -23,6 +23,7 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.core.internal.dispatch.HookRunner;
+import org.postern.smtp.core.internal.dispatch.Statistics;
 import org.postern.smtp.core.internal.netty.SmtpServer;
 import org.postern.smtp.core.internal.protocol.SessionSettings;
 import org.postern.smtp.core.internal.protocol.SessionSettings.BareLineEndings;
@@ -33,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * The SMTP server, configured by the PID {@code org.postern.smtp.server}; it starts once that exists, and
  * follows its changes without dropping open sessions.
  */
-@Component(service = {}, configurationPid = SmtpServerComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE)
+@Component(service = SmtpServerComponent.class, immediate = true, configurationPid = SmtpServerComponent.PID,
+        configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = SmtpServerComponent.Config.class)
 public final class SmtpServerComponent {
     public static final String PID = "org.postern.smtp.server";
@@ -108,6 +110,7 @@ public final class SmtpServerComponent {
     private final ConfigItems items;
     private final BundleContext context;
     private final int ioThreads;
+    private final Statistics statistics = new Statistics();
     private final SmtpServer server;
 
     @Activate
@@ -126,7 +129,7 @@ public final class SmtpServerComponent {
         hookTimer.setRemoveOnCancelPolicy(true);
         SmtpServer started = null;
         try {
-            started = new SmtpServer(ioThreads, registry::chains, setup(config));
+            started = new SmtpServer(ioThreads, registry::chains, setup(config), statistics);
             List<String> failures = started.listenOn(listenAddresses(config));
             if (!failures.isEmpty()) {
                 throw new IllegalStateException("cannot listen: " + failures);
@@ -185,6 +188,20 @@ public final class SmtpServerComponent {
         LOG.info("SMTP server stopped");
     }
 
+    /** The addresses the server listens on. */
+    public List<InetSocketAddress> listeners() {
+        return server.boundAddresses();
+    }
+
+    /** The open sessions, one line each. */
+    public List<String> sessions() {
+        return server.describeSessions();
+    }
+
+    public Statistics statistics() {
+        return statistics;
+    }
+
     /** Builds a connection setup from the configuration, naming the key of the first bad value. */
     private SmtpServer.Setup setup(Config config) {
         SessionSettings settings = new SessionSettings(config.me(), config.greeting(),
@@ -201,7 +218,7 @@ public final class SmtpServerComponent {
         HookResult failure = HookResult.denySoft(config.hook_failure_text())
                 .withReplyCode(config.hook_failure_code()).withEnhancedStatus("4.3.0");
         HookRunner runner = new HookRunner(hookExecutor, hookTimer,
-                Duration.ofSeconds(positive(config.hook_timeout(), "hook.timeout")), failure);
+                Duration.ofSeconds(positive(config.hook_timeout(), "hook.timeout")), failure, statistics);
         CorePluginSupport support = new CorePluginSupport(runner, registry::chains, items::get, item -> switch (item) {
             case "me" -> List.of(config.me());
             case "databytes" -> List.of(Long.toString(config.max_message_size()));

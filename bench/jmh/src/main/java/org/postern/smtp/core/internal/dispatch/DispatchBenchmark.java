@@ -81,8 +81,8 @@ public class DispatchBenchmark {
         timer = new ScheduledThreadPoolExecutor(1);
         timer.setRemoveOnCancelPolicy(true);
         HookResult failure = HookResult.denySoft("failed");
-        onCaller = new HookRunner(Runnable::run, timer, Duration.ofSeconds(30), failure);
-        onPool = new HookRunner(pool, timer, Duration.ofSeconds(30), failure);
+        onCaller = new HookRunner(Runnable::run, timer, Duration.ofSeconds(30), failure, new Statistics());
+        onPool = new HookRunner(pool, timer, Duration.ofSeconds(30), failure, new Statistics());
     }
 
     @TearDown

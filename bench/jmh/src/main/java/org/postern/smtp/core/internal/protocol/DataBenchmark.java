@@ -35,6 +35,7 @@ import org.postern.smtp.core.internal.dispatch.HookChains;
 import org.postern.smtp.core.internal.dispatch.HookRunner;
 import org.postern.smtp.core.internal.dispatch.PluginSupport;
 import org.postern.smtp.core.internal.dispatch.RegisteredHook;
+import org.postern.smtp.core.internal.dispatch.Statistics;
 
 /**
  * A whole transaction through the state machine, lines already framed: envelope, then a message of
@@ -108,9 +109,9 @@ public class DataBenchmark {
         };
         SessionSettings settings = new SessionSettings("bench.postern", "ESMTP", 100L << 20, 100, 2048, 1 << 20,
                 SessionSettings.BareLineEndings.REJECT, spool, 64 * 1024);
-        HookRunner runner = new HookRunner(Runnable::run, timer, Duration.ofSeconds(30), HookResult.denySoft("failed"));
+        HookRunner runner = new HookRunner(Runnable::run, timer, Duration.ofSeconds(30), HookResult.denySoft("failed"), new Statistics());
         session = new SmtpSession("bench.1", new InetSocketAddress("192.0.2.1", 1), new InetSocketAddress("127.0.0.1", 25),
-                settings, runner, () -> chains, support, transport);
+                settings, runner, () -> chains, support, transport, new Statistics());
         session.start(1, 1);
         session.onLine(SmtpLine.of("EHLO client.example"));
         StringBuilder message = new StringBuilder("From: a@example.org\r\nTo: b@example.org\r\nSubject: benchmark\r\n\r\n");

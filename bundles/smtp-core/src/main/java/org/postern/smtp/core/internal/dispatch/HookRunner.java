@@ -43,17 +43,21 @@ public final class HookRunner {
     private final ScheduledExecutorService timer;
     private final Duration defaultTimeout;
     private final HookResult failure;
+    private final Statistics statistics;
 
     /**
      * @param executor the threads plugins run on
      * @param timer bounds each plugin call by its timeout
      * @param failure the answer given in place of a plugin that failed at a deciding hook, e.g. DENYSOFT 451
+     * @param statistics counts the denials per hook and plugin
      */
-    public HookRunner(Executor executor, ScheduledExecutorService timer, Duration defaultTimeout, HookResult failure) {
+    public HookRunner(Executor executor, ScheduledExecutorService timer, Duration defaultTimeout, HookResult failure,
+            Statistics statistics) {
         this.executor = executor;
         this.timer = timer;
         this.defaultTimeout = defaultTimeout;
         this.failure = failure;
+        this.statistics = statistics;
     }
 
     /**
@@ -86,7 +90,7 @@ public final class HookRunner {
             if (!call.settle()) {
                 return;
             }
-            notifyDenyOrOk(chains, hook, plugin, answer, ctx);
+            observe(chains, hook, plugin, answer, ctx);
             if (answer.code() != ReturnCode.DECLINED) {
                 outcome.complete(answer);
                 return;
@@ -150,7 +154,7 @@ public final class HookRunner {
         /** Goes on from this call's answer on a hook thread, never on the thread that completed it. */
         private void continueWith(HookResult answer) {
             executor.execute(() -> {
-                notifyDenyOrOk(chains, hook, chain.get(index), answer, ctx);
+                observe(chains, hook, chain.get(index), answer, ctx);
                 if (answer.code() == ReturnCode.DECLINED) {
                     runFrom(chains, chain, index + 1, hook, ctx, outcome);
                 } else {
@@ -179,7 +183,7 @@ public final class HookRunner {
                 continue;
             }
             if (hook != HookType.LOGGING) {
-                notifyDenyOrOk(chains, hook, plugin, answer, ctx);
+                observe(chains, hook, plugin, answer, ctx);
             }
             if (answer.code() != ReturnCode.DECLINED) {
                 return answer;
@@ -230,7 +234,11 @@ public final class HookRunner {
         return ADVISORY.contains(hook) ? HookResult.declined() : failure;
     }
 
-    private void notifyDenyOrOk(HookChains chains, HookType hook, RegisteredHook plugin, HookResult answer, HookContext ctx) {
+    /** Counts a plugin's denial and tells the deny or ok hook plugins of its answer. */
+    private void observe(HookChains chains, HookType hook, RegisteredHook plugin, HookResult answer, HookContext ctx) {
+        if (answer.code().isDenial()) {
+            statistics.denial(hook, plugin.pluginName());
+        }
         HookType listener = answer.code().isDenial() ? HookType.DENY : HookType.OK;
         if (hook == HookType.DENY || hook == HookType.OK || !chains.has(listener)) {
             return;

@@ -46,6 +46,7 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
         InetSocketAddress local = (InetSocketAddress) ctx.channel().localAddress();
         if (!server.limiter().acquire(remote.getAddress())) {
             LOG.warn("refused connection from {}: connection limit reached", remote);
+            server.connectionRefused();
             ctx.writeAndFlush(Unpooled.wrappedBuffer(Reply.of(421, "4.7.0",
                     setup.settings().me() + " Too many connections, try again later").encode()))
                     .addListener(ChannelFutureListener.CLOSE);
@@ -75,6 +76,7 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
         if (session != null) {
             LOG.debug("session {}: connection closed", session.id());
             session.onClosed();
+            server.sessionEnded(session);
         }
         ctx.fireChannelInactive();
     }

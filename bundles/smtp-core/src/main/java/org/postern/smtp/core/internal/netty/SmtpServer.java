@@ -15,12 +15,15 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.postern.smtp.core.internal.dispatch.HookChains;
 import org.postern.smtp.core.internal.dispatch.HookRunner;
 import org.postern.smtp.core.internal.dispatch.PluginSupport;
+import org.postern.smtp.core.internal.dispatch.Statistics;
 import org.postern.smtp.core.internal.protocol.SessionSettings;
 import org.postern.smtp.core.internal.protocol.SmtpSession;
 import org.postern.smtp.core.internal.protocol.Transport;
@@ -45,6 +48,8 @@ public final class SmtpServer implements AutoCloseable {
     }
 
     private final Supplier<HookChains> chains;
+    private final Statistics statistics;
+    private final Set<SmtpSession> sessions = ConcurrentHashMap.newKeySet();
     private final ConnectionLimiter limiter = new ConnectionLimiter();
     private final EventLoopGroup acceptors = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final EventLoopGroup workers;
@@ -53,8 +58,9 @@ public final class SmtpServer implements AutoCloseable {
     private final String idPrefix = Long.toString(System.currentTimeMillis() / 1000 % 1_000_000, 36);
     private volatile Setup setup;
 
-    public SmtpServer(int ioThreads, Supplier<HookChains> chains, Setup setup) {
+    public SmtpServer(int ioThreads, Supplier<HookChains> chains, Setup setup, Statistics statistics) {
         this.chains = chains;
+        this.statistics = statistics;
         this.workers = new MultiThreadIoEventLoopGroup(ioThreads, NioIoHandler.newFactory());
         configure(setup);
     }
@@ -115,7 +121,24 @@ public final class SmtpServer implements AutoCloseable {
 
     SmtpSession newSession(Setup current, InetSocketAddress remote, InetSocketAddress local, Transport transport) {
         String id = idPrefix + "." + Long.toString(sessionCounter.incrementAndGet(), 36);
-        return new SmtpSession(id, remote, local, current.settings(), current.runner(), chains, current.support(), transport);
+        SmtpSession session = new SmtpSession(id, remote, local, current.settings(), current.runner(), chains,
+                current.support(), transport, statistics);
+        sessions.add(session);
+        statistics.connection();
+        return session;
+    }
+
+    void sessionEnded(SmtpSession session) {
+        sessions.remove(session);
+    }
+
+    void connectionRefused() {
+        statistics.refusedConnection();
+    }
+
+    /** The open sessions, one line each (see {@link SmtpSession#describe()}). */
+    public List<String> describeSessions() {
+        return sessions.stream().map(SmtpSession::describe).sorted().toList();
     }
 
     ConnectionLimiter limiter() {

@@ -29,6 +29,7 @@ import org.postern.smtp.core.internal.dispatch.HookContexts;
 import org.postern.smtp.core.internal.dispatch.HookContexts.Scope;
 import org.postern.smtp.core.internal.dispatch.HookRunner;
 import org.postern.smtp.core.internal.dispatch.PluginSupport;
+import org.postern.smtp.core.internal.dispatch.Statistics;
 import org.postern.smtp.core.internal.protocol.Responses.Decision;
 import org.postern.smtp.core.internal.protocol.SessionSettings.BareLineEndings;
 import org.slf4j.Logger;
@@ -56,14 +57,19 @@ public final class SmtpSession {
     private final SessionState session;
     private TransactionState transaction = new TransactionState();
     private HookChains chains = HookChains.EMPTY;
-    private Mode mode = Mode.COMMAND;
-    private boolean busy;
+    private final Statistics statistics;
+    private final long startedMillis = System.currentTimeMillis();
+    // volatile: read by administrators' commands from other threads
+    private volatile Mode mode = Mode.COMMAND;
+    private volatile boolean busy;
     private boolean closing;
     private MessageReceiver message;
 
     public SmtpSession(String id, InetSocketAddress remote, InetSocketAddress local, SessionSettings settings,
-            HookRunner runner, Supplier<HookChains> hookChains, PluginSupport support, Transport transport) {
+            HookRunner runner, Supplier<HookChains> hookChains, PluginSupport support, Transport transport,
+            Statistics statistics) {
         this.settings = settings;
+        this.statistics = statistics;
         this.runner = runner;
         this.hookChains = hookChains;
         this.support = support;
@@ -85,6 +91,14 @@ public final class SmtpSession {
 
     public String id() {
         return session.id();
+    }
+
+    /** One line for administrators: id, client, state and age. Read from any thread; approximate by nature. */
+    public String describe() {
+        String state = mode == Mode.CLOSED ? "closing" : busy ? "waiting for plugins" : mode == Mode.DATA ? "in DATA" : "idle";
+        long seconds = (System.currentTimeMillis() - startedMillis) / 1000;
+        return String.format("%-12s %-24s %-20s %6ds  %s", session.id(), session.remoteAddress().getAddress().getHostAddress()
+                + ":" + session.remoteAddress().getPort(), state, seconds, session.heloHost().map(h -> "HELO " + h).orElse(""));
     }
 
     /** Runs pre_connection and connect, then greets (or refuses) the client. */
@@ -445,6 +459,7 @@ public final class SmtpSession {
             }
             if (refusal != null) {
                 LOG.info("session {}: message refused at end of DATA: {}", session.id(), refusal);
+                statistics.transaction(false);
                 Reply reply = refusal;
                 return resetTransaction().thenRun(() -> send(reply));
             }
@@ -473,6 +488,7 @@ public final class SmtpSession {
                 return next.get();
             }
             LOG.info("session {}: message refused at {}: {}", session.id(), hook.hookName(), answer);
+            statistics.transaction(false);
             return decision.close() ? respond(decision) : resetTransaction().thenRun(() -> send(decision.reply()));
         });
     }
@@ -481,6 +497,7 @@ public final class SmtpSession {
         return hook(HookType.QUEUE, plain()).thenCompose(answer -> {
             Decision decision = Responses.decide(HookType.QUEUE, answer, null);
             Reply reply;
+            statistics.transaction(decision == null);
             if (decision != null) {
                 reply = decision.reply();
                 LOG.warn("session {}: message not queued: {}", session.id(), answer);

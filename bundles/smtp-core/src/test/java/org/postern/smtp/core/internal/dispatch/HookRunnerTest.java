@@ -24,7 +24,8 @@ import org.postern.smtp.api.ReturnCode;
 class HookRunnerTest {
     private static final HookResult FAILURE = HookResult.denySoft("plugin failed").withReplyCode(451);
     private final ExecutorService executor = Executors.newCachedThreadPool();
-    private final HookRunner runner = new HookRunner(executor, TestHooks.TIMER, Duration.ofMillis(300), FAILURE);
+    private final Statistics statistics = new Statistics();
+    private final HookRunner runner = new HookRunner(executor, TestHooks.TIMER, Duration.ofMillis(300), FAILURE, statistics);
     private final List<String> calls = new CopyOnWriteArrayList<>();
 
     @AfterEach
@@ -75,6 +76,7 @@ class HookRunnerTest {
                 });
         assertEquals("busy", run(hooks, HookType.DATA).message().get(0));
         assertEquals(List.of("decliner", "ok:decliner:DECLINED", "denier", "deny:denier:DENYSOFT"), calls);
+        assertEquals(1L, statistics.snapshot().get("denied data denier"));
     }
 
     @Test

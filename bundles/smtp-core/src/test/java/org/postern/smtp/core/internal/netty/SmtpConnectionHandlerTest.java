@@ -21,6 +21,7 @@ import org.postern.smtp.api.HookType;
 import org.postern.smtp.api.RcptHook;
 import org.postern.smtp.core.internal.dispatch.HookChains;
 import org.postern.smtp.core.internal.dispatch.HookRunner;
+import org.postern.smtp.core.internal.dispatch.Statistics;
 import org.postern.smtp.core.internal.dispatch.TestHooks;
 import org.postern.smtp.core.internal.protocol.SessionSettings;
 
@@ -43,9 +44,9 @@ class SmtpConnectionHandlerTest {
     private EmbeddedChannel connect(HookChains chains) {
         SessionSettings settings = new SessionSettings("mx.test", "ESMTP ready", 10_000, 10, 512, 4096,
                 SessionSettings.BareLineEndings.REJECT, spool, 1024);
-        HookRunner runner = new HookRunner(Runnable::run, TestHooks.TIMER, Duration.ofSeconds(5), HookResult.denySoft("failed").withReplyCode(451));
+        HookRunner runner = new HookRunner(Runnable::run, TestHooks.TIMER, Duration.ofSeconds(5), HookResult.denySoft("failed").withReplyCode(451), new Statistics());
         SmtpServer.Setup setup = new SmtpServer.Setup(settings, new SmtpServer.Limits(1000, 300, 180, 10, 10), runner, TestHooks.NO_SUPPORT);
-        server = new SmtpServer(1, () -> chains, setup);
+        server = new SmtpServer(1, () -> chains, setup, new Statistics());
         channel = new EmbeddedChannel() {
             @Override
             protected SocketAddress remoteAddress0() {

@@ -23,6 +23,7 @@ import org.postern.smtp.api.RcptHook;
 import org.postern.smtp.api.ResetTransactionHook;
 import org.postern.smtp.core.internal.dispatch.HookChains;
 import org.postern.smtp.core.internal.dispatch.HookRunner;
+import org.postern.smtp.core.internal.dispatch.Statistics;
 import org.postern.smtp.core.internal.dispatch.TestHooks;
 import org.postern.smtp.core.internal.protocol.SessionSettings.BareLineEndings;
 
@@ -76,9 +77,9 @@ class SmtpSessionTest {
                 .chains();
         SessionSettings settings = new SessionSettings("mx.test", "ESMTP ready", maxSize, 3, 512, 4096,
                 bareLineEndings, spool, 64);
-        HookRunner runner = new HookRunner(Runnable::run, TestHooks.TIMER, Duration.ofSeconds(5), HookResult.denySoft("failed").withReplyCode(451));
+        HookRunner runner = new HookRunner(Runnable::run, TestHooks.TIMER, Duration.ofSeconds(5), HookResult.denySoft("failed").withReplyCode(451), new Statistics());
         SmtpSession session = new SmtpSession("t.1", new InetSocketAddress("192.0.2.7", 4000), new InetSocketAddress("127.0.0.1", 25),
-                settings, runner, () -> chains, TestHooks.NO_SUPPORT, transport);
+                settings, runner, () -> chains, TestHooks.NO_SUPPORT, transport, new Statistics());
         session.start(1, 1);
         return session;
     }
