@@ -300,6 +300,31 @@ public class TransactionIT extends PosternTestSupport {
     }
 
     @Test
+    public void userConfigFallsBackToFactoryConfigurationsPerUserAndDomain() throws Exception {
+        configAdmin.createFactoryConfiguration("org.postern.smtp.userconfig", "?")
+                .update(new Hashtable<>(Map.of("domain", "example.org", "greeting", "hello domain")));
+        configAdmin.createFactoryConfiguration("org.postern.smtp.userconfig", "?")
+                .update(new Hashtable<>(Map.of("user", "Boss@Example.org", "greeting", "hello boss")));
+        hook(RCPT, 5, ctx -> {
+            List<String> greeting = ctx.userConfig(((RcptContext) ctx).recipient(), "greeting");
+            return greeting.isEmpty() ? HookResult.declined() : HookResult.deny(greeting.get(0));
+        });
+        try (SmtpClient client = new SmtpClient(port)) {
+            client.reply();
+            send(client, "EHLO client.example", "MAIL FROM:<a@example.com>");
+            await("both user configurations", () -> {
+                try {
+                    return client.command("RCPT TO:<boss@example.org>").equals("550 5.7.1 hello boss")
+                            && client.command("RCPT TO:<staff@example.org>").equals("550 5.7.1 hello domain");
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            assertTrue(client.command("RCPT TO:<someone@sub.example.net>").startsWith("250"));
+        }
+    }
+
+    @Test
     public void aPluginArrivingOrLeavingMidSessionTakesEffectAtTheNextCommand() throws Exception {
         try (SmtpClient client = new SmtpClient(port)) {
             client.reply();

@@ -1,6 +1,7 @@
 package org.postern.smtp.core.internal;
 
 import java.util.List;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.postern.smtp.api.Address;
@@ -18,7 +19,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Config lookup and logging for plugins, as qpsmtpd does them: the {@code config} hook first, then the
- * configuration PID, then built-in defaults; the {@code logging} hook first, then the server log.
+ * configuration PID, then built-in defaults; {@code user_config} plugins first, then the per-user factory
+ * configurations; the {@code logging} hook first, then the server log. The ConfigAdmin-backed values are held
+ * in memory and replaced when their configuration changes; config hook plugins keep their own caches (as
+ * http_config does), since only they know when their source changes.
  */
 final class CorePluginSupport implements PluginSupport {
     private static final Logger LOG = LoggerFactory.getLogger("org.postern.smtp.plugin");
@@ -28,13 +32,15 @@ final class CorePluginSupport implements PluginSupport {
     private final Supplier<HookChains> chains;
     private final Function<String, List<String>> configured;
     private final Function<String, List<String>> defaults;
+    private final BiFunction<Address, String, List<String>> userConfigured;
 
     CorePluginSupport(HookRunner runner, Supplier<HookChains> chains, Function<String, List<String>> configured,
-            Function<String, List<String>> defaults) {
+            Function<String, List<String>> defaults, BiFunction<Address, String, List<String>> userConfigured) {
         this.runner = runner;
         this.chains = chains;
         this.configured = configured;
         this.defaults = defaults;
+        this.userConfigured = userConfigured;
     }
 
     @Override
@@ -59,7 +65,7 @@ final class CorePluginSupport implements PluginSupport {
                 return answer.message();
             }
         }
-        return List.of();
+        return userConfigured.apply(user, item);
     }
 
     @Override

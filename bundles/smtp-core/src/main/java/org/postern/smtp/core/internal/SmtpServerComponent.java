@@ -108,6 +108,7 @@ public final class SmtpServerComponent {
     private final ScheduledThreadPoolExecutor hookTimer;
     private final HookRegistry registry;
     private final ConfigItems items;
+    private final UserConfigItems userItems;
     private final BundleContext context;
     private final int ioThreads;
     private final Statistics statistics = new Statistics();
@@ -115,10 +116,11 @@ public final class SmtpServerComponent {
 
     @Activate
     public SmtpServerComponent(Config config, BundleContext context, @Reference HookRegistry registry,
-            @Reference ConfigItems items) {
+            @Reference ConfigItems items, @Reference UserConfigItems userItems) {
         this.context = context;
         this.registry = registry;
         this.items = items;
+        this.userItems = userItems;
         ioThreads = config.io_threads() > 0 ? config.io_threads() : 2 * Runtime.getRuntime().availableProcessors();
         hookExecutor = newHookExecutor(positive(config.hook_threads(), "hook.threads"));
         hookTimer = new ScheduledThreadPoolExecutor(1, task -> {
@@ -223,7 +225,7 @@ public final class SmtpServerComponent {
             case "me" -> List.of(config.me());
             case "databytes" -> List.of(Long.toString(config.max_message_size()));
             default -> List.of();
-        });
+        }, userItems::get);
         SmtpServer.Limits limits = new SmtpServer.Limits(
                 Math.max(positive(config.max_line_length(), "max.line.length"), config.max_command_line_length()),
                 positive(config.command_timeout(), "command.timeout"), positive(config.data_timeout(), "data.timeout"),
