@@ -64,7 +64,7 @@ public class KarafFeatureIT {
         String version = System.getProperty("postern.version");
         String features = Files.readString(Path.of(System.getProperty("postern.features")));
         for (String module : new String[] {"smtp-api", "smtp-core", "plugin-rcpt-ok", "plugin-queue-maildir",
-                "plugin-queue-discard", "plugin-badmailfrom"}) {
+                "plugin-queue-discard", "plugin-badmailfrom", "plugin-http-config"}) {
             File jar = new File(System.getProperty("postern.bundles"), module + "/target/" + module + "-" + version + ".jar");
             features = features.replace("mvn:org.postern/" + module + "/" + version, jar.toURI().toString());
         }
