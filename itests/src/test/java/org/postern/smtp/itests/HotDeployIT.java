@@ -119,6 +119,32 @@ public class HotDeployIT {
         }
     }
 
+    @Test
+    public void theTemplatePluginBuiltAsItsOwnProjectIsHotDeployed() throws Exception {
+        Path template = Path.of(System.getProperty("postern.bundles"), "..", "templates", "plugin", "target",
+                "postern-plugin-maxrcpt-1.0.0-SNAPSHOT.jar");
+        try (ServerProcess postern = ServerProcess.postern("template")) {
+            SmtpClient session = new SmtpClient(postern.port);
+            sessions.add(session);
+            session.reply();
+            session.command("EHLO client.example");
+            save(postern.base.resolve("etc/com.example.postern.maxrcpt.cfg"), "max.rcpt = 1\n");
+            Files.copy(template, postern.base.resolve("deploy/maxrcpt.jar"));
+            long start = System.nanoTime();
+            while (true) {
+                assertTrue(session.command("MAIL FROM:<a@example.org>").startsWith("250"));
+                assertTrue(session.command("RCPT TO:<postmaster@localhost>").startsWith("250"));
+                String second = session.command("RCPT TO:<postmaster@localhost>");
+                assertEquals("250 2.0.0 OK", session.command("RSET"));
+                if (second.equals("452 4.5.3 Too many recipients, send the rest later")) {
+                    break;
+                }
+                assertTrue("the template plugin never took effect: " + second, System.nanoTime() - start < DEADLINE_MILLIS * 1_000_000);
+                Thread.sleep(100);
+            }
+        }
+    }
+
     private static int count(String text, String needle) {
         int count = 0;
         for (int at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1)) {

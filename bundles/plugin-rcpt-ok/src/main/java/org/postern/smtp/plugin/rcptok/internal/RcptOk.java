@@ -4,6 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.LogLevel;
 import org.postern.smtp.api.RcptContext;
@@ -18,10 +21,18 @@ import org.postern.smtp.api.propertytypes.PosternPlugin;
  * plugins (and, when none decides, to the core's 450).
  */
 @Component(service = RcptHook.class, configurationPid = "org.postern.smtp.plugin.rcpt_ok")
+@Designate(ocd = RcptOk.Config.class)
 @PosternPlugin("rcpt_ok")
 @PosternHook("rcpt")
 @HookOrder(900)
 public final class RcptOk implements RcptHook {
+
+    /** Its domains are config items (me, rcpthosts, morercpthosts); only its place in the chain is its own. */
+    @ObjectClassDefinition(name = "Postern plugin: rcpt_ok")
+    public @interface Config {
+        @AttributeDefinition(description = "Place in the rcpt chain; lower runs first")
+        int postern_hook_order() default 900;
+    }
 
     @Override
     public HookResult onRcpt(RcptContext ctx) {
