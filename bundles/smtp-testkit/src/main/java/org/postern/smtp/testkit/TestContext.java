@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.postern.smtp.api.Address;
+import org.postern.smtp.api.ConfigContext;
 import org.postern.smtp.api.HookContext;
 import org.postern.smtp.api.LogLevel;
 import org.postern.smtp.api.MailContext;
@@ -102,6 +103,21 @@ public class TestContext implements HookContext {
             }
         }
         return new Mail();
+    }
+
+    /** The context of the config hook asking for this item. */
+    public ConfigContext configItem(String item) {
+        final class ConfigLookup extends Forwarding implements ConfigContext {
+            ConfigLookup() {
+                super(TestContext.this);
+            }
+
+            @Override
+            public String item() {
+                return item;
+            }
+        }
+        return new ConfigLookup();
     }
 
     private static Address parse(String path) {

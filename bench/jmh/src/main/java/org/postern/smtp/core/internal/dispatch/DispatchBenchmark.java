@@ -1,6 +1,5 @@
 package org.postern.smtp.core.internal.dispatch;
 
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.AbstractMap.SimpleImmutableEntry;
 import java.util.ArrayList;
@@ -25,10 +24,7 @@ import org.postern.smtp.api.Address;
 import org.postern.smtp.api.HookContext;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.HookType;
-import org.postern.smtp.api.LogLevel;
 import org.postern.smtp.api.RcptHook;
-import org.postern.smtp.api.Session;
-import org.postern.smtp.api.Transaction;
 
 /**
  * One rcpt hook chain of 20 plugins (19 decline, the last accepts): on the calling thread, to see the cost of
@@ -41,22 +37,6 @@ import org.postern.smtp.api.Transaction;
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
 public class DispatchBenchmark {
-    private static final PluginSupport NO_SUPPORT = new PluginSupport() {
-        @Override
-        public List<String> config(HookContext ctx, String item) {
-            return List.of();
-        }
-
-        @Override
-        public List<String> userConfig(HookContext ctx, Address user, String item) {
-            return List.of();
-        }
-
-        @Override
-        public void log(HookContext ctx, LogLevel level, String message) {
-        }
-    };
-
     private HookChains chains;
     private HookContext context;
     private ExecutorService pool;
@@ -72,10 +52,7 @@ public class DispatchBenchmark {
             entries.add(new SimpleImmutableEntry<>(HookType.RCPT, new RegisteredHook("plugin" + i, plugin, i, 0, i, null)));
         }
         chains = HookChains.of(entries);
-        Session session = (Session) java.lang.reflect.Proxy.newProxyInstance(Session.class.getClassLoader(),
-                new Class<?>[] {Session.class}, (proxy, method, args) -> method.getName().equals("id") ? "bench.1"
-                        : new InetSocketAddress("127.0.0.1", 25));
-        context = HookContexts.rcpt(new HookContexts.Scope(session, (Transaction) null, NO_SUPPORT),
+        context = HookContexts.rcpt(TestHooks.scope(),
                 Address.parse("<user@example.org>").orElseThrow(), Map.of());
         pool = Executors.newFixedThreadPool(2);
         timer = new ScheduledThreadPoolExecutor(1);

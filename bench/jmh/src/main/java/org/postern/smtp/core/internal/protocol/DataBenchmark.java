@@ -24,16 +24,13 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
-import org.postern.smtp.api.Address;
-import org.postern.smtp.api.HookContext;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.HookType;
-import org.postern.smtp.api.LogLevel;
 import org.postern.smtp.api.QueueHook;
 import org.postern.smtp.api.RcptHook;
 import org.postern.smtp.core.internal.dispatch.HookChains;
 import org.postern.smtp.core.internal.dispatch.HookRunner;
-import org.postern.smtp.core.internal.dispatch.PluginSupport;
+import org.postern.smtp.core.internal.dispatch.TestHooks;
 import org.postern.smtp.core.internal.dispatch.RegisteredHook;
 import org.postern.smtp.core.internal.dispatch.Statistics;
 
@@ -73,21 +70,6 @@ public class DataBenchmark {
                     }
                     return HookResult.ok();
                 }, 1, 0, 2, null))));
-        PluginSupport support = new PluginSupport() {
-            @Override
-            public List<String> config(HookContext ctx, String item) {
-                return List.of();
-            }
-
-            @Override
-            public List<String> userConfig(HookContext ctx, Address user, String item) {
-                return List.of();
-            }
-
-            @Override
-            public void log(HookContext ctx, LogLevel level, String message) {
-            }
-        };
         Transport transport = new Transport() {
             @Override
             public void send(Reply reply) {
@@ -111,7 +93,7 @@ public class DataBenchmark {
                 SessionSettings.BareLineEndings.REJECT, spool, 64 * 1024);
         HookRunner runner = new HookRunner(Runnable::run, timer, Duration.ofSeconds(30), HookResult.denySoft("failed"), new Statistics());
         session = new SmtpSession("bench.1", new InetSocketAddress("192.0.2.1", 1), new InetSocketAddress("127.0.0.1", 25),
-                settings, runner, () -> chains, support, transport, new Statistics());
+                settings, runner, () -> chains, TestHooks.NO_SUPPORT, transport, new Statistics());
         session.start(1, 1);
         session.onLine(SmtpLine.of("EHLO client.example"));
         StringBuilder message = new StringBuilder("From: a@example.org\r\nTo: b@example.org\r\nSubject: benchmark\r\n\r\n");

@@ -16,13 +16,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.postern.smtp.api.Address;
 import org.postern.smtp.api.ConfigContext;
 import org.postern.smtp.api.HookResult;
-import org.postern.smtp.api.LogLevel;
 import org.postern.smtp.api.ReturnCode;
-import org.postern.smtp.api.Session;
-import org.postern.smtp.api.Transaction;
 import org.postern.smtp.testkit.TestContext;
 
 /** Against a real HTTP server on loopback (the JDK's), with a fake clock for the cache. */
@@ -69,37 +65,7 @@ class HttpConfigTest {
     }
 
     private ConfigContext ask(String item) {
-        return new ConfigContext() {
-            @Override
-            public String item() {
-                return item;
-            }
-
-            @Override
-            public Session session() {
-                return shared.session();
-            }
-
-            @Override
-            public Transaction transaction() {
-                return shared.transaction();
-            }
-
-            @Override
-            public List<String> config(String other) {
-                return List.of();
-            }
-
-            @Override
-            public List<String> userConfig(Address user, String other) {
-                return List.of();
-            }
-
-            @Override
-            public void log(LogLevel level, String message) {
-                shared.log(level, message);
-            }
-        };
+        return shared.configItem(item);
     }
 
     private HttpConfig plugin(String... urls) {

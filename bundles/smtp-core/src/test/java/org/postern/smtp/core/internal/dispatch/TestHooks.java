@@ -54,13 +54,18 @@ public final class TestHooks {
 
     /** A context for runner tests: a session with an id, nothing else. */
     public static HookContext context() {
+        return HookContexts.plain(scope());
+    }
+
+    /** A session with an id and addresses, no transaction, no plugin services. */
+    public static HookContexts.Scope scope() {
         Session session = (Session) java.lang.reflect.Proxy.newProxyInstance(Session.class.getClassLoader(),
                 new Class<?>[] {Session.class}, (proxy, method, args) -> switch (method.getName()) {
                     case "id" -> "unit.1";
                     case "remoteAddress", "localAddress" -> new InetSocketAddress("127.0.0.1", 25);
                     default -> null;
                 });
-        return HookContexts.plain(new HookContexts.Scope(session, (Transaction) null, NO_SUPPORT));
+        return new HookContexts.Scope(session, (Transaction) null, NO_SUPPORT);
     }
 
 }
