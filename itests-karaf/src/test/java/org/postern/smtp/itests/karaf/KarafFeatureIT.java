@@ -10,6 +10,9 @@ import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.keepRunti
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.logLevel;
 
 import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -19,9 +22,10 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Hashtable;
 import java.util.stream.Stream;
 import javax.inject.Inject;
+import org.apache.karaf.shell.api.console.Session;
+import org.apache.karaf.shell.api.console.SessionFactory;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Configuration;
@@ -34,13 +38,17 @@ import org.osgi.service.cm.ConfigurationAdmin;
 
 /**
  * Apache Karaf 4.4 (minimal, from Maven Central) with Postern's features repository: feature:install postern,
- * then a message over SMTP lands in the Maildir under karaf.data.
+ * then a message over SMTP lands in the Maildir under karaf.data, and the postern: commands answer in Karaf's
+ * shell.
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
 public class KarafFeatureIT {
     @Inject
     private ConfigurationAdmin configAdmin;
+
+    @Inject
+    private SessionFactory shell;
 
     @Configuration
     public Option[] config() throws IOException {
@@ -54,6 +62,19 @@ public class KarafFeatureIT {
             logLevel(LogLevel.WARN),
             features(featuresForThisBuild().toUri().toString(), "postern"),
         };
+    }
+
+    /** Runs a command in Karaf's own shell, as an administrator would type it. */
+    private String karafCommand(String command) throws Exception {
+        ByteArrayOutputStream output = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(output, true, StandardCharsets.UTF_8);
+        Session session = shell.create(new ByteArrayInputStream(new byte[0]), out, out);
+        try {
+            Object result = session.execute(command);
+            return result == null ? output.toString(StandardCharsets.UTF_8).strip() : result.toString().strip();
+        } finally {
+            session.close();
+        }
     }
 
     /**
@@ -79,11 +100,14 @@ public class KarafFeatureIT {
         try (ServerSocket socket = new ServerSocket(0)) {
             port = socket.getLocalPort();
         }
-        var server = configAdmin.getConfiguration("org.postern.smtp.server", "?");
-        Hashtable<String, Object> properties = new Hashtable<>();
-        properties.put("listen", "127.0.0.1:" + port);
-        properties.put("me", "karaf.postern");
-        server.update(properties);
+        // As an administrator would: edit the configuration file the feature created in etc/. (Updating
+        // ConfigAdmin directly would race with FileInstall applying that file once after the install.)
+        Path serverConfig = Path.of(System.getProperty("karaf.etc"), "org.postern.smtp.server.cfg");
+        long settle = System.currentTimeMillis() + 30_000;
+        while (!Files.exists(serverConfig) && System.currentTimeMillis() < settle) {
+            Thread.sleep(100);
+        }
+        Files.writeString(serverConfig, "listen = 127.0.0.1:" + port + "\nme = karaf.postern\n");
 
         String reply = null;
         long deadline = System.currentTimeMillis() + 30_000;
@@ -91,7 +115,8 @@ public class KarafFeatureIT {
             try (Socket socket = new Socket("127.0.0.1", port)) {
                 BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
                 OutputStream out = socket.getOutputStream();
-                assertTrue(in.readLine().startsWith("220 karaf.postern"));
+                String greeting = in.readLine();
+                assertTrue(greeting, greeting.startsWith("220 karaf.postern"));
                 for (String command : new String[] {"HELO karaf.test", "MAIL FROM:<a@example.org>", "RCPT TO:<postmaster@localhost>", "DATA"}) {
                     out.write((command + "\r\n").getBytes(StandardCharsets.US_ASCII));
                     reply = in.readLine();
@@ -108,5 +133,10 @@ public class KarafFeatureIT {
         try (Stream<Path> files = Files.list(maildir)) {
             assertEquals(1, files.count());
         }
+
+        assertEquals("listening on /127.0.0.1:" + port, karafCommand("postern:listeners"));
+        assertEquals("127.0.0.1:" + port, configAdmin.getConfiguration("org.postern.smtp.server", "?").getProperties().get("listen"));
+        assertTrue(karafCommand("postern:chains").contains("rcpt\n     900  rcpt_ok"));
+        assertTrue(karafCommand("postern:counters").contains("         1  messages queued"));
     }
 }
