@@ -28,7 +28,8 @@ public class LimitsIT extends PosternTestSupport {
             "max.header.size", 600,
             "command.timeout", 2,
             "data.timeout", 2,
-            "max.connections.per.ip", 4);
+            "max.connections.per.ip", 4,
+            "max.errors", 5);
     private static int port;
 
     @Before
@@ -136,6 +137,20 @@ public class LimitsIT extends PosternTestSupport {
                 return false;
             }
         });
+    }
+
+    @Test
+    public void tooManySyntaxErrorsEndTheSession() throws Exception {
+        try (SmtpClient client = new SmtpClient(port)) {
+            client.reply();
+            for (int i = 0; i < 4; i++) {
+                assertTrue(client.command("BOGUS " + i).startsWith("500"));
+            }
+            assertEquals("250 2.0.0 OK", client.command("NOOP"));
+            assertTrue(client.command("MAIL FROM:<a@example.org>").startsWith("503"));
+            assertEquals("421 4.7.0 test.postern Too many errors, closing connection", client.reply());
+            assertTrue(client.closedByServerWithin(2000));
+        }
     }
 
     @Test

@@ -67,6 +67,9 @@ public final class SmtpServerComponent {
         @AttributeDefinition(description = "Largest message header kept in memory, in octets")
         int max_header_size() default 1_048_576;
 
+        @AttributeDefinition(description = "Syntax and sequence errors (500-504, 555) a client may make before 421 and disconnect")
+        int max_errors() default 20;
+
         @AttributeDefinition(description = "Seconds a client may stay silent between commands")
         int command_timeout() default 300;
 
@@ -211,6 +214,7 @@ public final class SmtpServerComponent {
                 positive(config.max_recipients(), "max.recipients"),
                 positive(config.max_command_line_length(), "max.command.line.length"),
                 positive(config.max_header_size(), "max.header.size"),
+                positive(config.max_errors(), "max.errors"),
                 bareLineEndings(config.bare_line_endings()),
                 spoolFolder(config, context),
                 positive(config.spool_memory_threshold(), "spool.memory.threshold"));

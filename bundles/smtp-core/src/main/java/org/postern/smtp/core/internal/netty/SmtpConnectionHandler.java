@@ -18,8 +18,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Feeds one connection's lines to its {@link SmtpSession}, one command at a time. While the session waits
- * for hooks, reading stops (autoRead off) and lines already read wait in a small queue; replies are flushed
- * once per batch of pipelined commands. Never blocks.
+ * for hooks, or while the client does not read its replies (the channel is not writable), reading stops
+ * (autoRead off) and lines already read wait in a small queue; replies are flushed once per batch of
+ * pipelined commands. Never blocks, and a client cannot make replies pile up in memory.
  */
 final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implements Transport {
     private static final Logger LOG = LoggerFactory.getLogger(SmtpConnectionHandler.class);
@@ -82,6 +83,14 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
     }
 
     @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (session != null && ctx.channel().isWritable()) {
+            drain();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         LOG.debug("connection error on {}: {}", ctx.channel().remoteAddress(), cause.toString());
         ctx.close();
@@ -93,7 +102,7 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
         }
         draining = true;
         try {
-            while (!session.busy() && !session.closed() && !pending.isEmpty()) {
+            while (!session.busy() && !session.closed() && !pending.isEmpty() && ctx.channel().isWritable()) {
                 session.onLine(pending.poll());
             }
         } finally {
@@ -107,7 +116,7 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
             pending.clear();
             return;
         }
-        ctx.channel().config().setAutoRead(!session.busy());
+        ctx.channel().config().setAutoRead(!session.busy() && ctx.channel().isWritable());
         restartIdleTimer();
     }
 

@@ -7,6 +7,7 @@ import java.nio.file.Path;
  *
  * @param me the server's host name, in replies and the Received header
  * @param greeting the text after 220, without the host name
+ * @param maxErrors syntax and sequence errors (500-504, 555) a client may make before it is disconnected
  */
 public record SessionSettings(
         String me,
@@ -15,6 +16,7 @@ public record SessionSettings(
         int maxRecipients,
         int maxCommandLineLength,
         int maxHeaderSize,
+        int maxErrors,
         BareLineEndings bareLineEndings,
         Path spoolFolder,
         int spoolMemoryThreshold) {

@@ -63,6 +63,7 @@ public final class SmtpSession {
     private volatile Mode mode = Mode.COMMAND;
     private volatile boolean busy;
     private boolean closing;
+    private int errors;
     private MessageReceiver message;
 
     public SmtpSession(String id, InetSocketAddress remote, InetSocketAddress local, SessionSettings settings,
@@ -133,6 +134,7 @@ public final class SmtpSession {
         chains = hookChains.get();
         if (line.tooLong() || line.bytes().length > settings.maxCommandLineLength()) {
             send(Reply.of(500, "5.5.2", "Line too long"));
+            track(completedFuture(null));
             return;
         }
         String text = new String(line.bytes(), StandardCharsets.UTF_8).strip();
@@ -615,6 +617,14 @@ public final class SmtpSession {
     private void send(Reply reply) {
         LOG.debug("session {}: {}", session.id(), reply);
         transport.send(reply);
+        if (isClientError(reply.code())) {
+            errors++;
+        }
+    }
+
+    /** Replies that blame the client's syntax or command order, as Postfix's hard error limit counts them. */
+    private static boolean isClientError(int code) {
+        return (code >= 500 && code <= 504) || code == 555;
     }
 
     private Scope scope() {
@@ -646,6 +656,12 @@ public final class SmtpSession {
                     discard(transaction);
                     transaction = new TransactionState();
                 }
+            }
+            if (errors >= settings.maxErrors() && !closing && mode != Mode.CLOSED) {
+                LOG.info("session {}: {} syntax or sequence errors, disconnecting", session.id(), errors);
+                mode = Mode.COMMAND;
+                track(respond(new Decision(Reply.of(421, "4.7.0", settings.me() + " Too many errors, closing connection"), true)));
+                return;
             }
             busy = false;
             transport.ready();

@@ -42,7 +42,7 @@ class SmtpConnectionHandlerTest {
     }
 
     private EmbeddedChannel connect(HookChains chains) {
-        SessionSettings settings = new SessionSettings("mx.test", "ESMTP ready", 10_000, 10, 512, 4096,
+        SessionSettings settings = new SessionSettings("mx.test", "ESMTP ready", 10_000, 10, 512, 4096, 20,
                 SessionSettings.BareLineEndings.REJECT, spool, 1024);
         HookRunner runner = new HookRunner(Runnable::run, TestHooks.TIMER, Duration.ofSeconds(5), HookResult.denySoft("failed").withReplyCode(451), new Statistics());
         SmtpServer.Setup setup = new SmtpServer.Setup(settings, new SmtpServer.Limits(1000, 300, 180, 10, 10), runner, TestHooks.NO_SUPPORT);
@@ -123,5 +123,30 @@ class SmtpConnectionHandlerTest {
         channel.runPendingTasks();
         assertEquals("550 5.7.1 no\r\n250 2.0.0 OK\r\n", output());
         assertTrue(channel.config().isAutoRead());
+    }
+
+    @Test
+    void aClientThatDoesNotReadItsRepliesStopsBeingReadUntilItDoes() {
+        connect(HookChains.EMPTY);
+        output();
+        channel.unsafe().outboundBuffer().setUserDefinedWritability(1, false);
+        write("NOOP\r\nNOOP\r\nNOOP\r\n");
+        assertEquals("", output());
+        assertFalse(channel.config().isAutoRead());
+        channel.unsafe().outboundBuffer().setUserDefinedWritability(1, true);
+        channel.runPendingTasks();
+        assertEquals("250 2.0.0 OK\r\n".repeat(3), output());
+        assertTrue(channel.config().isAutoRead());
+    }
+
+    @Test
+    void tooManySyntaxErrorsEndTheSession() {
+        connect(HookChains.EMPTY);
+        output();
+        write("BAD\r\n".repeat(25));
+        String[] replies = output().split("\r\n");
+        assertEquals(21, replies.length);
+        assertEquals("421 4.7.0 mx.test Too many errors, closing connection", replies[20]);
+        assertFalse(channel.isOpen());
     }
 }
