@@ -10,6 +10,7 @@ public final class TestSession implements Session {
     private final Notes notes = Notes.create();
     private InetSocketAddress remote = new InetSocketAddress("192.0.2.1", 40000);
     private String heloHost = "client.example";
+    private String authenticatedUser;
 
     public TestSession remote(String ip, int port) {
         remote = new InetSocketAddress(ip, port);
@@ -18,6 +19,12 @@ public final class TestSession implements Session {
 
     public TestSession helo(String host) {
         heloHost = host;
+        return this;
+    }
+
+    /** Marks the session as authenticated (AUTH succeeded) for this user. */
+    public TestSession authenticated(String user) {
+        authenticatedUser = user;
         return this;
     }
 
@@ -53,7 +60,7 @@ public final class TestSession implements Session {
 
     @Override
     public Optional<String> authenticatedUser() {
-        return Optional.empty();
+        return Optional.ofNullable(authenticatedUser);
     }
 
     @Override

@@ -17,8 +17,8 @@ import org.postern.smtp.api.propertytypes.PosternPlugin;
 
 /**
  * Accepts a recipient whose domain is this server's ({@code me}) or listed in {@code rcpthosts} (a leading
- * dot matches every subdomain) or {@code morercpthosts}; declines every other, leaving the decision to later
- * plugins (and, when none decides, to the core's 450).
+ * dot matches every subdomain) or {@code morercpthosts}, and any recipient of a client that authenticated;
+ * declines every other, leaving the decision to later plugins (and, when none decides, to the core's 450).
  */
 @Component(service = RcptHook.class, configurationPid = "org.postern.smtp.plugin.rcpt_ok")
 @Designate(ocd = RcptOk.Config.class)
@@ -36,6 +36,11 @@ public final class RcptOk implements RcptHook {
 
     @Override
     public HookResult onRcpt(RcptContext ctx) {
+        if (ctx.session().authenticatedUser().isPresent()) {
+            // qpsmtpd's relay_client: a client that authenticated may send anywhere
+            ctx.log(LogLevel.INFO, "pass: authenticated as " + ctx.session().authenticatedUser().get());
+            return HookResult.ok();
+        }
         String host = ctx.recipient().normalizedHost().orElse(null);
         if (host == null) {
             // Address only parses a domain-less path for <postmaster>, which is always ours.

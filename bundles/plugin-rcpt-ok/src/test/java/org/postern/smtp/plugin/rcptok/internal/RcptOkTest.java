@@ -39,6 +39,12 @@ class RcptOkTest {
     }
 
     @Test
+    void authenticatedClientsMayRelay() {
+        ctx.session().authenticated("alice");
+        assertEquals(ReturnCode.OK, answerFor("<bob@anywhere.example>"));
+    }
+
+    @Test
     void declinesEverythingElseSoLaterPluginsDecide() {
         assertEquals(ReturnCode.DECLINED, answerFor("<bob@example.org.evil.test>"));
         assertEquals(ReturnCode.DECLINED, answerFor("<bob@notexample.org>"));

@@ -13,6 +13,8 @@ final class SessionState implements Session {
     private final Notes notes = Notes.create();
     private volatile String heloHost;
     private volatile boolean extended;
+    private volatile String authenticatedUser;
+    private volatile String authMechanism;
 
     SessionState(String id, InetSocketAddress remote, InetSocketAddress local) {
         this.id = id;
@@ -62,7 +64,17 @@ final class SessionState implements Session {
 
     @Override
     public Optional<String> authenticatedUser() {
-        return Optional.empty();
+        return Optional.ofNullable(authenticatedUser);
+    }
+
+    void authenticated(String user, String mechanism) {
+        this.authenticatedUser = user;
+        this.authMechanism = mechanism;
+    }
+
+    /** The SASL mechanism of a successful AUTH, upper case, or null. */
+    String authMechanism() {
+        return authMechanism;
     }
 
     @Override

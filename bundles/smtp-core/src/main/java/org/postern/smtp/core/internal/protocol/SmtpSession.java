@@ -47,7 +47,9 @@ public final class SmtpSession {
     private static final Set<String> MAIL_PARAMETERS = Set.of("size", "body");
     private static final DateTimeFormatter RECEIVED_DATE = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss Z", Locale.ROOT);
 
-    private enum Mode { COMMAND, DATA, CLOSED }
+    private enum Mode { COMMAND, AUTH, DATA, CLOSED }
+    private static final Map<HookType, String> AUTH_MECHANISMS = Map.of(
+            HookType.AUTH_PLAIN, "plain", HookType.AUTH_LOGIN, "login", HookType.AUTH_CRAM_MD5, "cram-md5");
 
     private final SessionSettings settings;
     private final HookRunner runner;
@@ -65,6 +67,7 @@ public final class SmtpSession {
     private boolean closing;
     private int errors;
     private MessageReceiver message;
+    private SaslExchange sasl;
 
     public SmtpSession(String id, InetSocketAddress remote, InetSocketAddress local, SessionSettings settings,
             HookRunner runner, Supplier<HookChains> hookChains, PluginSupport support, Transport transport,
@@ -96,7 +99,8 @@ public final class SmtpSession {
 
     /** One line for administrators: id, client, state and age. Read from any thread; approximate by nature. */
     public String describe() {
-        String state = mode == Mode.CLOSED ? "closing" : busy ? "waiting for plugins" : mode == Mode.DATA ? "in DATA" : "idle";
+        String state = mode == Mode.CLOSED ? "closing" : busy ? "waiting for plugins"
+                : mode == Mode.DATA ? "in DATA" : mode == Mode.AUTH ? "in AUTH" : "idle";
         long seconds = (System.currentTimeMillis() - startedMillis) / 1000;
         return String.format("%-12s %-24s %-20s %6ds  %s", session.id(), session.remoteAddress().getAddress().getHostAddress()
                 + ":" + session.remoteAddress().getPort(), state, seconds, session.heloHost().map(h -> "HELO " + h).orElse(""));
@@ -131,6 +135,11 @@ public final class SmtpSession {
             dataLine(line);
             return;
         }
+        if (mode == Mode.AUTH) {
+            mode = Mode.COMMAND;
+            track(saslStep(sasl.respond(new String(line.bytes(), StandardCharsets.UTF_8).strip())));
+            return;
+        }
         chains = hookChains.get();
         if (line.tooLong() || line.bytes().length > settings.maxCommandLineLength()) {
             send(Reply.of(500, "5.5.2", "Line too long"));
@@ -158,6 +167,7 @@ public final class SmtpSession {
                     "Just try sending a mail and we'll see how it turns out ...")));
             case "help" -> simpleCommand(HookType.HELP, verb, arguments, this::helpRespond);
             case "quit" -> quit();
+            case "auth" -> auth(arguments, verb);
             default -> simpleCommand(HookType.UNRECOGNIZED_COMMAND, verb, arguments,
                     answer -> send(Reply.of(500, "5.5.1", "Unrecognized command")));
         };
@@ -207,6 +217,10 @@ public final class SmtpSession {
             lines.add("8BITMIME");
             lines.add("SIZE " + settings.maxMessageSize());
             lines.add("ENHANCEDSTATUSCODES");
+            List<String> mechanisms = authMechanisms();
+            if (!mechanisms.isEmpty()) {
+                lines.add("AUTH " + String.join(" ", mechanisms).toUpperCase(Locale.ROOT));
+            }
         }
         return new Reply(250, null, lines);
     }
@@ -471,8 +485,11 @@ public final class SmtpSession {
     }
 
     private CompletableFuture<Void> addReceivedLine() {
-        String smtpType = session.extended() ? "ESMTP" : "SMTP";
-        return hook(HookType.RECEIVED_LINE, HookContexts.receivedLine(scope(), smtpType, "", "")).thenAccept(answer -> {
+        // RFC 3848: ESMTPA once the client authenticated
+        String smtpType = !session.extended() ? "SMTP" : session.authMechanism() != null ? "ESMTPA" : "ESMTP";
+        String authInfo = session.authMechanism() == null ? ""
+                : "(smtp-auth username " + session.authenticatedUser().orElse("") + ", mechanism " + session.authMechanism() + ")";
+        return hook(HookType.RECEIVED_LINE, HookContexts.receivedLine(scope(), smtpType, authInfo, "")).thenAccept(answer -> {
             String value = answer.code() == ReturnCode.OK && !answer.message().isEmpty()
                     ? String.join("\r\n\t", answer.message())
                     : "from " + session.remoteIp() + " (HELO " + session.heloHost().orElse("") + ") (" + session.remoteIp()
@@ -517,6 +534,97 @@ public final class SmtpSession {
                 }
             });
         });
+    }
+
+    // --- AUTH (RFC 4954, authentication.pod) ---------------------------------------------------------------
+
+    /** The mechanisms offered: those with a plugin of their own, all three when a plugin answers plain "auth". */
+    private List<String> authMechanisms() {
+        List<String> offered = new ArrayList<>();
+        for (Map.Entry<HookType, String> mechanism : new java.util.TreeMap<>(AUTH_MECHANISMS).entrySet()) {
+            if (chains.has(HookType.AUTH) || chains.has(mechanism.getKey())) {
+                offered.add(mechanism.getValue());
+            }
+        }
+        return offered;
+    }
+
+    private CompletableFuture<Void> auth(String arguments, String verb) {
+        List<String> offered = authMechanisms();
+        if (offered.isEmpty()) {
+            return simpleCommand(HookType.UNRECOGNIZED_COMMAND, verb, arguments,
+                    answer -> send(Reply.of(500, "5.5.1", "Unrecognized command")));
+        }
+        if (!session.extended()) {
+            send(Reply.of(503, "5.5.1", "AUTH not defined for HELO"));
+            return completedFuture(null);
+        }
+        if (session.authenticatedUser().isPresent()) {
+            send(Reply.of(503, "5.5.1", "but you already said AUTH ..."));
+            return completedFuture(null);
+        }
+        if (transaction.sender().isPresent()) {
+            send(Reply.of(503, "5.5.1", "AUTH is not permitted during a mail transaction"));
+            return completedFuture(null);
+        }
+        return hook(HookType.AUTH_PARSE, HookContexts.parse(scope(), verb, arguments)).thenCompose(parsed -> {
+            List<String> words;
+            if (parsed.code() == ReturnCode.OK) {
+                words = parsed.message();
+            } else if (parsed.code() != ReturnCode.DECLINED) {
+                send(Reply.of(501, "5.5.2", parsed.message().isEmpty() ? "Syntax error in command" : parsed.message().get(0)));
+                return completedFuture(null);
+            } else {
+                words = arguments.isEmpty() ? List.of() : List.of(arguments.split("\\s+"));
+            }
+            if (words.isEmpty() || words.size() > 2) {
+                send(Reply.of(501, "5.5.2", "Syntax error in command"));
+                return completedFuture(null);
+            }
+            String mechanism = words.get(0).toLowerCase(Locale.ROOT);
+            if (!offered.contains(mechanism)) {
+                send(Reply.of(504, "5.5.4", "Unimplemented authentication mechanism: " + mechanism));
+                return completedFuture(null);
+            }
+            sasl = SaslExchange.forMechanism(mechanism, settings.me());
+            String initial = words.size() == 2 && !words.get(1).equals("=") ? words.get(1) : words.size() == 2 ? "" : null;
+            return saslStep(sasl.begin(initial));
+        });
+    }
+
+    private CompletableFuture<Void> saslStep(SaslExchange.Step step) {
+        if (step instanceof SaslExchange.Challenge challenge) {
+            send(new Reply(334, null, List.of(challenge.text())));
+            mode = Mode.AUTH;
+            return completedFuture(null);
+        }
+        sasl = null;
+        if (step instanceof SaslExchange.Failed failed) {
+            send(failed.reply());
+            return completedFuture(null);
+        }
+        SaslExchange.Credentials credentials = ((SaslExchange.Done) step).credentials();
+        String mechanism = credentials.mechanism().toUpperCase(Locale.ROOT);
+        HookType specific = AUTH_MECHANISMS.entrySet().stream().filter(e -> e.getValue().equals(credentials.mechanism()))
+                .findFirst().orElseThrow().getKey();
+        HookContext ctx = HookContexts.auth(scope(), credentials.mechanism(), credentials.user(), credentials.clearPassword(),
+                credentials.hashedPassword(), credentials.ticket());
+        return hook(specific, ctx)
+                .thenCompose(answer -> answer.code() == ReturnCode.DECLINED ? hook(HookType.AUTH, ctx) : completedFuture(answer))
+                .thenAccept(answer -> {
+                    String detail = answer.message().isEmpty() ? "" : " - " + String.join(" ", answer.message());
+                    if (answer.code() == ReturnCode.OK) {
+                        session.authenticated(credentials.user(), mechanism);
+                        LOG.info("session {}: authenticated {} with {}", session.id(), credentials.user(), mechanism);
+                        send(Reply.of(235, "2.7.0", mechanism + " authentication successful for " + credentials.user() + detail));
+                    } else if (answer.code() == ReturnCode.DENYSOFT || answer.code() == ReturnCode.DENYSOFT_DISCONNECT) {
+                        send(Reply.of(454, "4.7.0", mechanism + " authentication failed temporarily for " + credentials.user() + detail));
+                    } else {
+                        LOG.info("session {}: authentication of {} with {} failed", session.id(), credentials.user(), mechanism);
+                        errors++;
+                        send(Reply.of(535, "5.7.8", mechanism + " authentication failed for " + credentials.user() + detail));
+                    }
+                });
     }
 
     // --- NOOP, VRFY, HELP, unknown commands, QUIT ---------------------------------------------------------
