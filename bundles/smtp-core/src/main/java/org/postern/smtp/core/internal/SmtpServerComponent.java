@@ -1,6 +1,15 @@
 package org.postern.smtp.core.internal;
 
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import javax.net.ssl.KeyManagerFactory;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,6 +28,7 @@ import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.AttributeType;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.postern.smtp.api.HookResult;
@@ -99,6 +109,15 @@ public final class SmtpServerComponent {
 
         @AttributeDefinition(description = "Spool folder; empty for <data folder>/spool")
         String spool_dir() default "";
+
+        @AttributeDefinition(description = "PKCS#12 keystore with the server's certificate and key; empty: no STARTTLS")
+        String tls_keystore() default "";
+
+        @AttributeDefinition(description = "Password of the keystore", type = AttributeType.PASSWORD)
+        String tls_keystore_password() default "";
+
+        @AttributeDefinition(description = "TLS protocol versions offered")
+        String[] tls_protocols() default {"TLSv1.3", "TLSv1.2"};
 
         @AttributeDefinition(description = "Reply code given when a plugin fails or times out (4xx)")
         int hook_failure_code() default 451;
@@ -235,7 +254,25 @@ public final class SmtpServerComponent {
                 positive(config.command_timeout(), "command.timeout"), positive(config.data_timeout(), "data.timeout"),
                 positive(config.max_connections(), "max.connections"),
                 positive(config.max_connections_per_ip(), "max.connections.per.ip"));
-        return new SmtpServer.Setup(settings, limits, runner, support);
+        return new SmtpServer.Setup(settings, limits, runner, support, tlsContext(config));
+    }
+
+    /** The TLS context for STARTTLS from the configured keystore, or null when none is configured. */
+    private static SslContext tlsContext(Config config) {
+        if (config.tls_keystore().isBlank()) {
+            return null;
+        }
+        char[] password = config.tls_keystore_password().toCharArray();
+        try (InputStream in = Files.newInputStream(Path.of(config.tls_keystore().trim()))) {
+            KeyStore keyStore = KeyStore.getInstance("PKCS12");
+            keyStore.load(in, password);
+            KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            keys.init(keyStore, password);
+            return SslContextBuilder.forServer(keys).sslProvider(SslProvider.JDK)
+                    .protocols(config.tls_protocols()).build();
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalArgumentException("key 'tls.keystore': cannot use '" + config.tls_keystore() + "': " + e.getMessage());
+        }
     }
 
     private static <N extends Number> N positive(N value, String key) {

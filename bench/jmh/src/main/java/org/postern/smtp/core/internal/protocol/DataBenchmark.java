@@ -88,6 +88,16 @@ public class DataBenchmark {
             @Override
             public void ready() {
             }
+
+            @Override
+            public boolean tlsAvailable() {
+                return false;
+            }
+
+            @Override
+            public java.util.concurrent.CompletableFuture<String> startTls(Reply ready) {
+                throw new UnsupportedOperationException("no TLS here");
+            }
         };
         SessionSettings settings = new SessionSettings("bench.postern", "ESMTP", 100L << 20, 100, 2048, 1 << 20, 20,
                 SessionSettings.BareLineEndings.REJECT, spool, 64 * 1024);

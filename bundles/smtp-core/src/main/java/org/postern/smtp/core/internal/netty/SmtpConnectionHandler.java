@@ -4,9 +4,11 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.postern.smtp.core.internal.protocol.Reply;
@@ -34,6 +36,8 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
     private boolean draining;
     private boolean unflushed;
     private boolean counted;
+    private boolean discardUntilTls;
+    private boolean encrypted;
 
     SmtpConnectionHandler(SmtpServer server, SmtpServer.Setup setup) {
         this.server = server;
@@ -63,7 +67,7 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (session == null) {
+        if (session == null || discardUntilTls) {
             return;
         }
         pending.add((SmtpLine) msg);
@@ -159,6 +163,35 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
         releaseConnectionSlot();
         unflushed = false;
         ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    @Override
+    public boolean tlsAvailable() {
+        return setup.tls() != null && !encrypted;
+    }
+
+    @Override
+    public CompletableFuture<String> startTls(Reply ready) {
+        // Lines the client pipelined after STARTTLS were sent in the clear: never execute them.
+        pending.clear();
+        discardUntilTls = true;
+        ((SmtpFrameDecoder) ctx.pipeline().get("framer")).discardBuffered();
+        SslHandler tls = new SslHandler(setup.tls().newEngine(ctx.alloc()), true);
+        ctx.pipeline().addFirst("tls", tls);
+        send(ready);
+        unflushed = false;
+        ctx.flush();
+        CompletableFuture<String> handshake = new CompletableFuture<>();
+        tls.handshakeFuture().addListener(done -> {
+            discardUntilTls = false;
+            if (done.isSuccess()) {
+                encrypted = true;
+                handshake.complete(tls.engine().getSession().getProtocol() + ":" + tls.engine().getSession().getCipherSuite());
+            } else {
+                handshake.completeExceptionally(done.cause());
+            }
+        });
+        return handshake;
     }
 
     @Override

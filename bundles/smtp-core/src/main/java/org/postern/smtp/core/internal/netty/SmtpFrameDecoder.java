@@ -56,6 +56,14 @@ final class SmtpFrameDecoder extends ByteToMessageDecoder {
         }
     }
 
+    /** Drops bytes received but not yet framed (a partial line), and any too-long line being skipped. */
+    void discardBuffered() {
+        discarding = false;
+        if (internalBuffer().isReadable()) {
+            internalBuffer().skipBytes(internalBuffer().readableBytes());
+        }
+    }
+
     private static boolean containsCr(byte[] bytes) {
         for (byte b : bytes) {
             if (b == '\r') {

@@ -9,6 +9,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -43,8 +44,12 @@ public final class SmtpServer implements AutoCloseable {
             int maxConnectionsPerIp) {
     }
 
-    /** Everything a new connection is set up with; replaced whole when the configuration changes. */
-    public record Setup(SessionSettings settings, Limits limits, HookRunner runner, PluginSupport support) {
+    /**
+     * Everything a new connection is set up with; replaced whole when the configuration changes.
+     *
+     * @param tls the server's TLS context for STARTTLS, or null when no certificate is configured
+     */
+    public record Setup(SessionSettings settings, Limits limits, HookRunner runner, PluginSupport support, SslContext tls) {
     }
 
     private final Supplier<HookChains> chains;

@@ -15,6 +15,7 @@ final class SessionState implements Session {
     private volatile boolean extended;
     private volatile String authenticatedUser;
     private volatile String authMechanism;
+    private volatile String tlsDescription;
 
     SessionState(String id, InetSocketAddress remote, InetSocketAddress local) {
         this.id = id;
@@ -59,7 +60,21 @@ final class SessionState implements Session {
 
     @Override
     public boolean tls() {
-        return false;
+        return tlsDescription != null;
+    }
+
+    /** TLS is on: RFC 3207 4.2, everything learnt from the client before is forgotten. */
+    void tlsStarted(String description) {
+        tlsDescription = description;
+        heloHost = null;
+        extended = false;
+        authenticatedUser = null;
+        authMechanism = null;
+    }
+
+    /** Protocol and cipher, e.g. {@code TLSv1.3:TLS_AES_256_GCM_SHA384}, or null. */
+    String tlsDescription() {
+        return tlsDescription;
     }
 
     @Override

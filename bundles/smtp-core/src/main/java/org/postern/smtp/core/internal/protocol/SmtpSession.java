@@ -168,6 +168,7 @@ public final class SmtpSession {
             case "help" -> simpleCommand(HookType.HELP, verb, arguments, this::helpRespond);
             case "quit" -> quit();
             case "auth" -> auth(arguments, verb);
+            case "starttls" -> startTls(arguments, verb);
             default -> simpleCommand(HookType.UNRECOGNIZED_COMMAND, verb, arguments,
                     answer -> send(Reply.of(500, "5.5.1", "Unrecognized command")));
         };
@@ -217,6 +218,9 @@ public final class SmtpSession {
             lines.add("8BITMIME");
             lines.add("SIZE " + settings.maxMessageSize());
             lines.add("ENHANCEDSTATUSCODES");
+            if (transport.tlsAvailable()) {
+                lines.add("STARTTLS");
+            }
             List<String> mechanisms = authMechanisms();
             if (!mechanisms.isEmpty()) {
                 lines.add("AUTH " + String.join(" ", mechanisms).toUpperCase(Locale.ROOT));
@@ -485,15 +489,18 @@ public final class SmtpSession {
     }
 
     private CompletableFuture<Void> addReceivedLine() {
-        // RFC 3848: ESMTPA once the client authenticated
-        String smtpType = !session.extended() ? "SMTP" : session.authMechanism() != null ? "ESMTPA" : "ESMTP";
+        // RFC 3848: ESMTPS with TLS, ESMTPA once the client authenticated, ESMTPSA for both
+        String smtpType = !session.extended() ? "SMTP"
+                : "ESMTP" + (session.tls() ? "S" : "") + (session.authMechanism() != null ? "A" : "");
+        String tlsInfo = session.tls() ? "(" + session.tlsDescription() + " encrypted)" : "";
         String authInfo = session.authMechanism() == null ? ""
                 : "(smtp-auth username " + session.authenticatedUser().orElse("") + ", mechanism " + session.authMechanism() + ")";
-        return hook(HookType.RECEIVED_LINE, HookContexts.receivedLine(scope(), smtpType, authInfo, "")).thenAccept(answer -> {
+        return hook(HookType.RECEIVED_LINE, HookContexts.receivedLine(scope(), smtpType, authInfo, tlsInfo)).thenAccept(answer -> {
             String value = answer.code() == ReturnCode.OK && !answer.message().isEmpty()
                     ? String.join("\r\n\t", answer.message())
                     : "from " + session.remoteIp() + " (HELO " + session.heloHost().orElse("") + ") (" + session.remoteIp()
-                            + ")\r\n\tby " + settings.me() + " (Postern) with " + smtpType + " id " + session.id() + "; "
+                            + ")\r\n\tby " + settings.me() + " (Postern) with " + (tlsInfo.isEmpty() ? "" : tlsInfo + " ")
+                            + smtpType + " id " + session.id() + "; "
                             + RECEIVED_DATE.format(ZonedDateTime.now());
             transaction.parsedHeader().prepend("Received", value);
         });
@@ -625,6 +632,34 @@ public final class SmtpSession {
                         send(Reply.of(535, "5.7.8", mechanism + " authentication failed for " + credentials.user() + detail));
                     }
                 });
+    }
+
+    // --- STARTTLS (RFC 3207) -----------------------------------------------------------------------------
+
+    private CompletableFuture<Void> startTls(String arguments, String verb) {
+        if (!transport.tlsAvailable()) {
+            if (session.tls()) {
+                send(Reply.of(503, "5.5.1", "TLS already active"));
+                return completedFuture(null);
+            }
+            return simpleCommand(HookType.UNRECOGNIZED_COMMAND, verb, arguments,
+                    answer -> send(Reply.of(500, "5.5.1", "Unrecognized command")));
+        }
+        if (!arguments.isEmpty()) {
+            send(Reply.of(501, "5.5.4", "Syntax error (no parameters allowed)"));
+            return completedFuture(null);
+        }
+        return transport.startTls(Reply.of(220, "2.0.0", "Ready to start TLS")).handle((description, error) -> {
+            if (error != null) {
+                LOG.info("session {}: TLS handshake failed: {}", session.id(), error.toString());
+                mode = Mode.CLOSED;
+                transport.close();
+                return null;
+            }
+            LOG.info("session {}: TLS started, {}", session.id(), description);
+            session.tlsStarted(description);
+            return resetTransaction();
+        }).thenCompose(reset -> reset == null ? completedFuture(null) : reset);
     }
 
     // --- NOOP, VRFY, HELP, unknown commands, QUIT ---------------------------------------------------------

@@ -1,5 +1,6 @@
 package org.postern.smtp.core.internal.protocol;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 
 /** What the session needs from the connection, so the state machine does not depend on Netty. */
@@ -14,4 +15,15 @@ public interface Transport {
 
     /** The session finished a command and can take the next line. */
     void ready();
+
+    /** True when STARTTLS can be offered: a certificate is configured and the connection is not yet encrypted. */
+    boolean tlsAvailable();
+
+    /**
+     * Sends {@code ready} in the clear, then switches the connection to TLS. Whatever the client sent after the
+     * STARTTLS command in the clear is discarded (RFC 3207 5, command injection). Completes on the connection's
+     * thread with a description of the protocol and cipher once the handshake succeeded, exceptionally if it
+     * failed.
+     */
+    CompletableFuture<String> startTls(Reply ready);
 }

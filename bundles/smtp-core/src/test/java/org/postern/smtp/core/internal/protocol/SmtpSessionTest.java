@@ -56,6 +56,16 @@ class SmtpSessionTest {
         @Override
         public void ready() {
         }
+
+            @Override
+            public boolean tlsAvailable() {
+                return false;
+            }
+
+            @Override
+            public java.util.concurrent.CompletableFuture<String> startTls(Reply ready) {
+                throw new UnsupportedOperationException("no TLS here");
+            }
     };
 
     private SmtpSession session(BareLineEndings bareLineEndings, long maxSize) {

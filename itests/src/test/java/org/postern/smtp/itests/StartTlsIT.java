@@ -1,0 +1,132 @@
+package org.postern.smtp.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
+import org.junit.Before;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.postern.smtp.api.HookResult;
+import org.postern.smtp.api.HookType;
+
+/** STARTTLS (RFC 3207) with a self-signed certificate: Python's smtplib, and the command-injection guard. */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class StartTlsIT extends PosternTestSupport {
+    private static int port;
+
+    @Before
+    public void start() throws Exception {
+        if (port == 0) {
+            Path keystore = Files.createTempDirectory("postern-tls").resolve("server.p12");
+            Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                    "-genkeypair", "-alias", "postern", "-keyalg", "RSA", "-keysize", "2048", "-validity", "2",
+                    "-dname", "CN=test.postern", "-storetype", "PKCS12", "-keystore", keystore.toString(),
+                    "-storepass", "changeit", "-keypass", "changeit").redirectErrorStream(true).start();
+            String output = new String(keytool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(output, 0, keytool.waitFor());
+            port = startServer(Map.of("tls.keystore", keystore.toString(), "tls.keystore.password", "changeit"));
+        }
+        hook(HookType.RCPT, 10, ctx -> HookResult.ok());
+        hook(HookType.QUEUE, 10, ctx -> HookResult.ok());
+    }
+
+    @Test
+    public void pythonSmtplibUpgradesAndTheReceivedHeaderSaysSo() throws Exception {
+        AtomicReference<String> received = new AtomicReference<>();
+        hook(HookType.DATA_POST, 10, ctx -> {
+            received.set(ctx.transaction().header().orElseThrow().get("Received").get(0));
+            return HookResult.declined();
+        });
+        String script = String.join("\n",
+                "import smtplib, ssl, sys",
+                "with smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=20) as smtp:",
+                "    smtp.ehlo('python.example')",
+                "    assert smtp.has_extn('starttls')",
+                "    code, text = smtp.starttls(context=ssl._create_unverified_context())",
+                "    assert code == 220, (code, text)",
+                "    smtp.ehlo('python.example')",
+                "    assert not smtp.has_extn('starttls')",
+                "    smtp.sendmail('a@example.org', ['b@example.org'], 'Subject: encrypted\\r\\n\\r\\nbody\\r\\n')",
+                "    print('cipher', smtp.sock.cipher()[0])");
+        Process python = new ProcessBuilder("python3", "-c", script, Integer.toString(port)).redirectErrorStream(true).start();
+        String output = new String(python.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(output, 0, python.waitFor());
+        assertTrue(output, output.startsWith("cipher "));
+        assertTrue(received.get(), received.get().matches("(?s)from .* with \\(TLSv1\\.[23]:\\S+ encrypted\\) ESMTPS id .*"));
+    }
+
+    @Test
+    public void commandsPipelinedAfterStartTlsInTheClearAreNeverExecuted() throws Exception {
+        try (Socket plain = new Socket("127.0.0.1", port)) {
+            plain.setSoTimeout(5000);
+            BufferedReader in = new BufferedReader(new InputStreamReader(plain.getInputStream(), StandardCharsets.US_ASCII));
+            OutputStream out = plain.getOutputStream();
+            assertTrue(in.readLine().startsWith("220"));
+            out.write("EHLO client.example\r\n".getBytes(StandardCharsets.US_ASCII));
+            String line;
+            while ((line = in.readLine()).startsWith("250-")) {
+                // capabilities
+            }
+            assertEquals("250 STARTTLS", line);
+            // An attacker in the middle appends a command to the client's STARTTLS (CVE-2011-0411 style).
+            out.write("STARTTLS\r\nMAIL FROM:<injected@evil.example>\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertEquals("220 2.0.0 Ready to start TLS", in.readLine());
+
+            SSLContext trustAll = SSLContext.getInstance("TLS");
+            trustAll.init(null, new TrustManager[] {new X509TrustManager() {
+                @Override
+                public void checkClientTrusted(X509Certificate[] chain, String authType) {
+                }
+
+                @Override
+                public void checkServerTrusted(X509Certificate[] chain, String authType) {
+                }
+
+                @Override
+                public X509Certificate[] getAcceptedIssuers() {
+                    return new X509Certificate[0];
+                }
+            }}, null);
+            try (SSLSocket tls = (SSLSocket) trustAll.getSocketFactory().createSocket(plain, "127.0.0.1", port, true)) {
+                tls.setSoTimeout(1000);
+                tls.startHandshake();
+                BufferedReader secureIn = new BufferedReader(new InputStreamReader(tls.getInputStream(), StandardCharsets.US_ASCII));
+                OutputStream secureOut = tls.getOutputStream();
+                try {
+                    String unexpected = secureIn.readLine();
+                    throw new AssertionError("the injected command was answered: " + unexpected);
+                } catch (SocketTimeoutException expected) {
+                    // nothing was executed
+                }
+                tls.setSoTimeout(5000);
+                secureOut.write("MAIL FROM:<a@example.org>\r\n".getBytes(StandardCharsets.US_ASCII));
+                assertEquals("503 5.5.1 please say hello first ...", secureIn.readLine());
+                secureOut.write("EHLO client.example\r\n".getBytes(StandardCharsets.US_ASCII));
+                while ((line = secureIn.readLine()).startsWith("250-")) {
+                    assertTrue(!line.contains("STARTTLS"));
+                }
+                secureOut.write("STARTTLS\r\n".getBytes(StandardCharsets.US_ASCII));
+                assertEquals("503 5.5.1 TLS already active", secureIn.readLine());
+            }
+        }
+    }
+}
