@@ -61,6 +61,37 @@ public class DistributionIT {
         }
     }
 
+    @Test
+    public void swaksAuthenticatesWithAHotDeployedAuthPluginAndRelays() throws Exception {
+        Path plugin = Path.of(System.getProperty("postern.bundles"), "plugin-auth-flat-file", "target",
+                "plugin-auth-flat-file-" + System.getProperty("postern.version") + ".jar");
+        try (ServerProcess postern = ServerProcess.postern("auth")) {
+            Path passwords = Files.writeString(postern.base.resolve("flat_auth_pw"), "alice@example.org:correct horse\n");
+            Files.writeString(postern.base.resolve("etc/org.postern.smtp.plugin.auth_flat_file.cfg"), "file = " + passwords + "\n");
+            Files.copy(plugin, postern.base.resolve("deploy/auth-flat-file.jar"));
+            long deadline = System.currentTimeMillis() + 15_000;
+            String output = "";
+            while (System.currentTimeMillis() < deadline && !output.contains("AUTH PLAIN LOGIN CRAM-MD5")) {
+                Thread.sleep(200);
+                output = run(0, "swaks", "--server", "127.0.0.1:" + postern.port, "--quit-after", "EHLO");
+            }
+            assertTrue(output, output.contains("AUTH PLAIN LOGIN CRAM-MD5"));
+            for (String mechanism : List.of("PLAIN", "LOGIN")) {
+                String sent = run(0, "swaks", "--server", "127.0.0.1:" + postern.port, "--auth", mechanism,
+                        "--auth-user", "alice@example.org", "--auth-password", "correct horse",
+                        "--from", "alice@example.org", "--to", "friend@elsewhere.example");
+                assertTrue(sent, sent.contains("<-  235 2.7.0 " + mechanism + " authentication successful for alice@example.org"));
+                assertTrue(sent, sent.contains("<-  250 2.1.5 <friend@elsewhere.example>, recipient ok"));
+                assertTrue(sent, sent.contains("<-  250 2.0.0 Queued as "));
+            }
+            // swaks exits with 28 when AUTH fails
+            String refused = run(28, "swaks", "--server", "127.0.0.1:" + postern.port, "--auth", "LOGIN",
+                    "--auth-user", "alice@example.org", "--auth-password", "guess", "--to", "friend@elsewhere.example");
+            assertTrue(refused, refused.contains("535 5.7.8 LOGIN authentication failed for alice@example.org"));
+            assertEquals(2, postern.delivered("data/maildir").size());
+        }
+    }
+
     /** Runs a real client; checks its exit status and returns what it printed. */
     static String run(int expectedExit, String... command) throws Exception {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();

@@ -4,7 +4,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.postern.smtp.api.Address;
+import org.postern.smtp.api.AuthContext;
 import org.postern.smtp.api.ConfigContext;
 import org.postern.smtp.api.HookContext;
 import org.postern.smtp.api.LogLevel;
@@ -103,6 +105,44 @@ public class TestContext implements HookContext {
             }
         }
         return new Mail();
+    }
+
+    /**
+     * The context of the auth hooks: {@code clearPassword} for PLAIN and LOGIN, or {@code hashedPassword} and
+     * {@code ticket} for CRAM-MD5 (the others null).
+     */
+    public AuthContext auth(String mechanism, String user, String clearPassword, String hashedPassword, String ticket) {
+        final class Auth extends Forwarding implements AuthContext {
+            Auth() {
+                super(TestContext.this);
+            }
+
+            @Override
+            public String mechanism() {
+                return mechanism;
+            }
+
+            @Override
+            public String user() {
+                return user;
+            }
+
+            @Override
+            public Optional<String> clearPassword() {
+                return Optional.ofNullable(clearPassword);
+            }
+
+            @Override
+            public Optional<String> hashedPassword() {
+                return Optional.ofNullable(hashedPassword);
+            }
+
+            @Override
+            public Optional<String> ticket() {
+                return Optional.ofNullable(ticket);
+            }
+        }
+        return new Auth();
     }
 
     /** The context of the config hook asking for this item. */
