@@ -53,7 +53,7 @@ public class DataBenchmark {
     private ScheduledThreadPoolExecutor timer;
     private SmtpSession session;
     private List<SmtpLine> lines;
-    private int replies;
+    private RecordingTransport transport;
 
     @Setup
     public void setUp() throws IOException {
@@ -70,35 +70,7 @@ public class DataBenchmark {
                     }
                     return HookResult.ok();
                 }, 1, 0, 2, null))));
-        Transport transport = new Transport() {
-            @Override
-            public void send(Reply reply) {
-                replies++;
-            }
-
-            @Override
-            public void close() {
-            }
-
-            @Override
-            public Executor executor() {
-                return Runnable::run;
-            }
-
-            @Override
-            public void ready() {
-            }
-
-            @Override
-            public boolean tlsAvailable() {
-                return false;
-            }
-
-            @Override
-            public java.util.concurrent.CompletableFuture<String> startTls(Reply ready) {
-                throw new UnsupportedOperationException("no TLS here");
-            }
-        };
+        transport = new RecordingTransport();
         SessionSettings settings = new SessionSettings("bench.postern", "ESMTP", 100L << 20, 100, 2048, 1 << 20, 20,
                 SessionSettings.BareLineEndings.REJECT, spool, 64 * 1024);
         HookRunner runner = new HookRunner(Runnable::run, timer, Duration.ofSeconds(30), HookResult.denySoft("failed"), new Statistics());
@@ -137,6 +109,8 @@ public class DataBenchmark {
         for (SmtpLine line : lines) {
             session.onLine(line);
         }
+        int replies = transport.replies().size();
+        transport.replies().clear();
         return replies;
     }
 }

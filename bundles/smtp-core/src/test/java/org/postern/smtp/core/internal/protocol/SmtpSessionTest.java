@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,41 +31,10 @@ class SmtpSessionTest {
     @TempDir
     Path spool;
 
-    private final List<String> replies = new ArrayList<>();
     private final AtomicReference<String> queued = new AtomicReference<>();
     private final List<String> resets = new ArrayList<>();
-    private boolean closed;
-
-    private final Transport transport = new Transport() {
-        @Override
-        public void send(Reply reply) {
-            replies.add(reply.toString());
-        }
-
-        @Override
-        public void close() {
-            closed = true;
-        }
-
-        @Override
-        public Executor executor() {
-            return Runnable::run;
-        }
-
-        @Override
-        public void ready() {
-        }
-
-            @Override
-            public boolean tlsAvailable() {
-                return false;
-            }
-
-            @Override
-            public java.util.concurrent.CompletableFuture<String> startTls(Reply ready) {
-                throw new UnsupportedOperationException("no TLS here");
-            }
-    };
+    private final RecordingTransport transport = new RecordingTransport();
+    private final List<String> replies = transport.replies();
 
     private SmtpSession session(BareLineEndings bareLineEndings, long maxSize) {
         HookChains chains = new TestHooks()
@@ -161,7 +129,7 @@ class SmtpSessionTest {
         say(session, "DATA");
         session.onLine(bareLf("."));
         assertTrue(replies.get(replies.size() - 1).startsWith("554 5.6.11 "));
-        assertTrue(closed);
+        assertTrue(transport.closed());
         assertTrue(session.closed());
         assertEquals(null, queued.get());
     }
@@ -208,14 +176,14 @@ class SmtpSessionTest {
         SmtpSession session = session(BareLineEndings.REJECT, 100_000);
         session.onTimeout();
         assertEquals("421 4.4.2 mx.test Timeout; closing connection", replies.get(replies.size() - 1));
-        assertTrue(closed);
+        assertTrue(transport.closed());
     }
 
     @Test
     void quitAnswers221AndCloses() {
         SmtpSession session = session(BareLineEndings.REJECT, 100_000);
         assertEquals("221 2.0.0 mx.test closing connection. Have a wonderful day.", say(session, "QUIT"));
-        assertTrue(closed);
+        assertTrue(transport.closed());
         assertEquals(null, say(session, "NOOP"));
     }
 }
