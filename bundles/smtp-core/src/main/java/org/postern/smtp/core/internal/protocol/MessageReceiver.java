@@ -92,4 +92,26 @@ final class MessageReceiver {
     boolean hadLineTooLong() {
         return lineTooLong;
     }
+
+    /** Turns each CR that is not part of CRLF into CRLF (only reached in NORMALIZE mode). */
+    static byte[] normalizeBareCr(byte[] bytes) {
+        int bareCrs = 0;
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes[i] == '\r' && (i + 1 == bytes.length || bytes[i + 1] != '\n')) {
+                bareCrs++;
+            }
+        }
+        if (bareCrs == 0) {
+            return bytes;
+        }
+        byte[] normalized = new byte[bytes.length + bareCrs];
+        int j = 0;
+        for (int i = 0; i < bytes.length; i++) {
+            normalized[j++] = bytes[i];
+            if (bytes[i] == '\r' && (i + 1 == bytes.length || bytes[i + 1] != '\n')) {
+                normalized[j++] = '\n';
+            }
+        }
+        return normalized;
+    }
 }

@@ -415,7 +415,7 @@ public final class SmtpSession {
             track(endOfData());
             return;
         }
-        byte[] bytes = bare ? normalizeBareCr(line.bytes()) : line.bytes();
+        byte[] bytes = bare ? MessageReceiver.normalizeBareCr(line.bytes()) : line.bytes();
         int offset = bytes.length > 0 && bytes[0] == '.' && !(bare && bytes.length == 1) ? 1 : 0;
         try {
             if (message.line(bytes, offset, bytes.length - offset)) {
@@ -424,28 +424,6 @@ public final class SmtpSession {
         } catch (IOException e) {
             throw new UncheckedIOException("spool write failed in session " + session.id(), e);
         }
-    }
-
-    /** Turns each CR that is not part of CRLF into CRLF (only reached in NORMALIZE mode). */
-    private static byte[] normalizeBareCr(byte[] bytes) {
-        int bareCrs = 0;
-        for (int i = 0; i < bytes.length; i++) {
-            if (bytes[i] == '\r' && (i + 1 == bytes.length || bytes[i + 1] != '\n')) {
-                bareCrs++;
-            }
-        }
-        if (bareCrs == 0) {
-            return bytes;
-        }
-        byte[] normalized = new byte[bytes.length + bareCrs];
-        int j = 0;
-        for (int i = 0; i < bytes.length; i++) {
-            normalized[j++] = bytes[i];
-            if (bytes[i] == '\r' && (i + 1 == bytes.length || bytes[i + 1] != '\n')) {
-                normalized[j++] = '\n';
-            }
-        }
-        return normalized;
     }
 
     private CompletableFuture<Void> headersEnd() {
