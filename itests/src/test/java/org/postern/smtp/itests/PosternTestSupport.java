@@ -160,6 +160,17 @@ public abstract class PosternTestSupport {
         throw new AssertionError("server did not listen on port " + port + " within 20 s");
     }
 
+    /** Waits until a plugin's hook service is registered (its component activated with its configuration). */
+    protected void awaitPlugin(String name) throws InterruptedException {
+        await("plugin " + name, () -> {
+            try {
+                return context.getServiceReferences((String) null, "(postern.plugin=" + name + ")") != null;
+            } catch (org.osgi.framework.InvalidSyntaxException e) {
+                throw new IllegalArgumentException(e);
+            }
+        });
+    }
+
     /** Polls a condition until it holds or the deadline passes. */
     protected static void await(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
         long deadline = System.currentTimeMillis() + 10_000;

@@ -85,7 +85,7 @@ public class KarafFeatureIT {
         String version = System.getProperty("postern.version");
         String features = Files.readString(Path.of(System.getProperty("postern.features")));
         for (String module : new String[] {"smtp-api", "smtp-core", "plugin-rcpt-ok", "plugin-queue-maildir",
-                "plugin-queue-discard", "plugin-badmailfrom", "plugin-http-config", "plugin-auth-flat-file", "plugin-dnsbl"}) {
+                "plugin-queue-discard", "plugin-badmailfrom", "plugin-http-config", "plugin-auth-flat-file", "plugin-dnsbl", "plugin-spamassassin"}) {
             File jar = new File(System.getProperty("postern.bundles"), module + "/target/" + module + "-" + version + ".jar");
             features = features.replace("mvn:org.postern/" + module + "/" + version, jar.toURI().toString());
         }
