@@ -46,20 +46,34 @@ public class DnsblIT extends PosternTestSupport {
         }
     }
 
+    /** Starts dnsmasq on a port free for both UDP and TCP (it listens on both); tries again if it was taken. */
     private int startDnsmasq() throws Exception {
-        int port;
-        try (DatagramSocket socket = new DatagramSocket(0)) {
-            port = socket.getLocalPort();
-        }
         String binary = new File("/usr/sbin/dnsmasq").canExecute() ? "/usr/sbin/dnsmasq" : "dnsmasq";
-        dnsmasq = new ProcessBuilder(binary, "--keep-in-foreground", "--no-resolv", "--no-hosts", "--pid-file",
-                "--port=" + port, "--listen-address=127.0.0.1", "--bind-interfaces", "--user=" + System.getProperty("user.name"),
-                "--local=/bl.test/", "--local=/clean.test/", "--address=/1.0.0.127.bl.test/127.0.0.2")
-                .redirectErrorStream(true).start();
-        Thread.sleep(300);
-        assertTrue("dnsmasq did not start: " + new String(dnsmasq.getInputStream().readNBytes(dnsmasq.getInputStream().available())),
-                dnsmasq.isAlive());
-        return port;
+        String failure = "";
+        for (int attempt = 0; attempt < 5; attempt++) {
+            int port = freeTcpAndUdpPort();
+            dnsmasq = new ProcessBuilder(binary, "--keep-in-foreground", "--no-resolv", "--no-hosts", "--pid-file",
+                    "--port=" + port, "--listen-address=127.0.0.1", "--bind-interfaces", "--user=" + System.getProperty("user.name"),
+                    "--local=/bl.test/", "--local=/clean.test/", "--address=/1.0.0.127.bl.test/127.0.0.2")
+                    .redirectErrorStream(true).start();
+            if (!dnsmasq.waitFor(300, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                return port;
+            }
+            failure = new String(dnsmasq.getInputStream().readAllBytes());
+        }
+        throw new AssertionError("dnsmasq did not start: " + failure);
+    }
+
+    private static int freeTcpAndUdpPort() throws IOException {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            try (java.net.ServerSocket tcp = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+                    DatagramSocket udp = new DatagramSocket(tcp.getLocalPort(), java.net.InetAddress.getLoopbackAddress())) {
+                return tcp.getLocalPort();
+            } catch (java.net.BindException taken) {
+                // the UDP side of this port is in use; try another
+            }
+        }
+        throw new IOException("no port free for both TCP and UDP");
     }
 
     private void configure(String zones, String nameserver, int timeoutMillis) throws IOException {
