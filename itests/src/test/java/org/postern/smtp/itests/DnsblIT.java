@@ -82,11 +82,8 @@ public class DnsblIT extends PosternTestSupport {
     }
 
     private static String rcptReply(int port) throws IOException {
-        try (SmtpClient client = new SmtpClient(port)) {
-            client.reply();
-            client.command("EHLO client.example");
-            client.command("MAIL FROM:<a@example.org>");
-            return client.command("RCPT TO:<b@example.org>");
+        try (SmtpClient client = SmtpClient.inTransaction(port)) {
+            return client.lastReply();
         }
     }
 

@@ -156,11 +156,7 @@ public class HookRepliesIT extends PosternTestSupport {
             assertEquals("450 4.7.1 No plugin decided if relaying is allowed", client.command("RCPT TO:<b@example.org>"));
         }
         hook(RCPT, 5000, ctx -> HookResult.ok());
-        try (SmtpClient client = new SmtpClient(port)) {
-            client.reply();
-            client.command("EHLO client.example");
-            client.command("MAIL FROM:<a@example.org>");
-            client.command("RCPT TO:<b@example.org>");
+        try (SmtpClient client = SmtpClient.inTransaction(port)) {
             client.command("DATA");
             assertEquals("451 4.3.0 Queuing declined or disabled; try again later", client.command("Subject: x\r\n\r\nbody\r\n."));
         }

@@ -42,12 +42,7 @@ public class LimitsIT extends PosternTestSupport {
     }
 
     private SmtpClient inTransaction() throws Exception {
-        SmtpClient client = new SmtpClient(port);
-        client.reply();
-        client.command("EHLO client.example");
-        client.command("MAIL FROM:<a@example.org>");
-        client.command("RCPT TO:<b@example.org>");
-        return client;
+        return SmtpClient.inTransaction(port);
     }
 
     @Test
@@ -211,11 +206,7 @@ public class LimitsIT extends PosternTestSupport {
             }
             return HookResult.declined();
         });
-        try (SmtpClient client = new SmtpClient(normalizing)) {
-            client.reply();
-            client.command("EHLO client.example");
-            client.command("MAIL FROM:<a@example.org>");
-            client.command("RCPT TO:<b@example.org>");
+        try (SmtpClient client = SmtpClient.inTransaction(normalizing)) {
             client.command("DATA");
             String reply = client.command("Subject: x\r\n\r\nline one\n.\nMAIL FROM:<evil@example.org>\r\n.");
             assertTrue(reply, reply.startsWith("250"));

@@ -16,6 +16,7 @@ public final class SmtpClient implements AutoCloseable {
     private final Socket socket;
     private final BufferedReader in;
     private final OutputStream out;
+    private String lastReply;
 
     public SmtpClient(int port) throws IOException {
         socket = new Socket();
@@ -25,6 +26,24 @@ public final class SmtpClient implements AutoCloseable {
         out = socket.getOutputStream();
     }
 
+    /**
+     * Connects and opens a transaction: greeting, {@code EHLO client.example}, {@code MAIL FROM:<a@example.org>},
+     * {@code RCPT TO:<b@example.org>}. {@link #lastReply()} is then the RCPT reply.
+     */
+    public static SmtpClient inTransaction(int port) throws IOException {
+        SmtpClient client = new SmtpClient(port);
+        client.reply();
+        client.command("EHLO client.example");
+        client.command("MAIL FROM:<a@example.org>");
+        client.command("RCPT TO:<b@example.org>");
+        return client;
+    }
+
+    /** The last reply read. */
+    public String lastReply() {
+        return lastReply;
+    }
+
     /** Reads one whole reply (all its lines); null when the server closed the connection. */
     public String reply() throws IOException {
         List<String> lines = new ArrayList<>();
@@ -32,10 +51,12 @@ public final class SmtpClient implements AutoCloseable {
         while ((line = in.readLine()) != null) {
             lines.add(line);
             if (line.length() < 4 || line.charAt(3) != '-') {
-                return String.join("\n", lines);
+                lastReply = String.join("\n", lines);
+                return lastReply;
             }
         }
-        return lines.isEmpty() ? null : String.join("\n", lines);
+        lastReply = lines.isEmpty() ? null : String.join("\n", lines);
+        return lastReply;
     }
 
     /** Sends a command (CRLF added) and reads its reply. */

@@ -89,11 +89,7 @@ public class SpamAssassinIT extends PosternTestSupport {
     }
 
     private static String send(String message) throws IOException {
-        try (SmtpClient client = new SmtpClient(port)) {
-            client.reply();
-            client.command("EHLO client.example");
-            client.command("MAIL FROM:<a@example.org>");
-            client.command("RCPT TO:<b@example.org>");
+        try (SmtpClient client = SmtpClient.inTransaction(port)) {
             client.command("DATA");
             return client.command(message + "\r\n.");
         }
