@@ -33,6 +33,7 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
     private ChannelHandlerContext ctx;
     private SmtpSession session;
     private ScheduledFuture<?> idleTimer;
+    private long lastActivityNanos = System.nanoTime();
     private boolean draining;
     private boolean unflushed;
     private boolean counted;
@@ -121,19 +122,38 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
             return;
         }
         ctx.channel().config().setAutoRead(!session.busy() && ctx.channel().isWritable());
-        restartIdleTimer();
+        lastActivityNanos = System.nanoTime();
+        if (idleTimer == null) {
+            scheduleIdleCheck(idleTimeoutNanos());
+        }
     }
 
-    private void restartIdleTimer() {
-        cancelIdleTimer();
-        if (session.busy()) {
+    /**
+     * One timer per connection, moved only when it fires: reads just record the time, so a busy connection
+     * does not schedule and cancel a task per read. Time spent waiting for plugins does not count as idle.
+     */
+    private void scheduleIdleCheck(long delayNanos) {
+        idleTimer = ctx.executor().schedule(this::checkIdle, delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void checkIdle() {
+        idleTimer = null;
+        if (session.closed()) {
             return;
         }
+        long timeout = idleTimeoutNanos();
+        long idle = System.nanoTime() - lastActivityNanos;
+        if (session.busy() || idle < timeout) {
+            scheduleIdleCheck(session.busy() ? timeout : timeout - idle);
+            return;
+        }
+        session.onTimeout();
+        drain();
+    }
+
+    private long idleTimeoutNanos() {
         long seconds = session.inData() ? setup.limits().dataTimeoutSeconds() : setup.limits().commandTimeoutSeconds();
-        idleTimer = ctx.executor().schedule(() -> {
-            session.onTimeout();
-            drain();
-        }, seconds, TimeUnit.SECONDS);
+        return TimeUnit.SECONDS.toNanos(seconds);
     }
 
     private void cancelIdleTimer() {
