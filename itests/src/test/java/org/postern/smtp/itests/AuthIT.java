@@ -33,7 +33,11 @@ import org.postern.smtp.api.HookType;
 public class AuthIT extends PosternTestSupport {
     private static final String USER = "alice@example.org";
     private static final String PASSWORD = "correct horse";
+    /** Short delays keep the suite fast; the brute-force test checks them. */
+    private static final Map<String, Object> SETTINGS = Map.of("auth.failure.delay.ms", 100, "auth.failure.delay.max.ms", 400);
     private static int port;
+    /** The guessing client's own address, so that its budget is not shared with the other tests' failures. */
+    private static final String GUESSER = "127.0.0.9";
     private final List<String> asked = new CopyOnWriteArrayList<>();
 
     @Override
@@ -47,7 +51,7 @@ public class AuthIT extends PosternTestSupport {
         if (port == 0) {
             configItems(Map.of("rcpthosts", "example.org"));
             configAdmin.getConfiguration("org.postern.smtp.plugin.queue.discard", "?").update(new java.util.Hashtable<>(Map.of("on", "yes")));
-            port = startServer(Map.of());
+            port = startServer(SETTINGS);
         }
         // A specific plugin for PLAIN that only knows nobody, then the catch-all "auth" plugin with the account.
         hook(HookType.AUTH_PLAIN, 10, ctx -> {
@@ -81,7 +85,15 @@ public class AuthIT extends PosternTestSupport {
     }
 
     private static SmtpClient ehlo() throws Exception {
-        SmtpClient client = new SmtpClient(port);
+        return ehlo(port);
+    }
+
+    private static SmtpClient ehlo(int port) throws Exception {
+        return ehlo(port, null);
+    }
+
+    private static SmtpClient ehlo(int port, String localAddress) throws Exception {
+        SmtpClient client = new SmtpClient(port, localAddress);
         client.reply();
         String ehlo = client.command("EHLO client.example");
         assertTrue(ehlo, ehlo.endsWith("\n250 AUTH PLAIN LOGIN CRAM-MD5"));
@@ -126,7 +138,8 @@ public class AuthIT extends PosternTestSupport {
     @Test
     public void failuresAndSequenceErrors() throws Exception {
         try (SmtpClient client = ehlo()) {
-            assertEquals("535 5.7.8 PLAIN authentication failed for " + USER + " - wrong password",
+            // the plugin's reason ("wrong password") is logged, never told: a guesser cannot tell users apart
+            assertEquals("535 5.7.8 PLAIN authentication failed for " + USER,
                     client.command("AUTH PLAIN " + b64("\0" + USER + "\0guess")));
             assertEquals("535 5.7.8 PLAIN authentication failed for mallory@example.org",
                     client.command("AUTH PLAIN " + b64("\0mallory@example.org\0x")));
@@ -137,12 +150,57 @@ public class AuthIT extends PosternTestSupport {
             assertEquals("535 5.7.8 Authentication invalid for " + USER, client.command("AUTH PLAIN " + b64("boss\0" + USER + "\0" + PASSWORD)));
             client.command("MAIL FROM:<a@example.org>");
             assertEquals("503 5.5.1 AUTH is not permitted during a mail transaction", client.command("AUTH LOGIN"));
-            assertTrue(client.command("RCPT TO:<friend@elsewhere.example>").startsWith("450"));
+            assertEquals("550 5.7.1 Relaying denied", client.command("RCPT TO:<friend@elsewhere.example>"));
         }
         try (SmtpClient client = new SmtpClient(port)) {
             client.reply();
             client.command("HELO client.example");
             assertEquals("503 5.5.1 AUTH not defined for HELO", client.command("AUTH PLAIN " + b64("\0" + USER + "\0" + PASSWORD)));
+        }
+    }
+
+    @Test
+    public void guessingIsSlowedDownPerSessionAndStoppedPerAddress() throws Exception {
+        Map<String, Object> guarded = new java.util.HashMap<>(SETTINGS);
+        guarded.put("auth.failures.per.ip", 8);
+        guarded.put("max.errors", 100);
+        int guardedPort = startServer(guarded);
+        String guess = "AUTH PLAIN " + b64("\0" + USER + "\0guess");
+        try {
+            List<Long> millis = new java.util.ArrayList<>();
+            try (SmtpClient client = ehlo(guardedPort, GUESSER)) {
+                for (int i = 0; i < 5; i++) {
+                    long start = System.nanoTime();
+                    assertEquals("535 5.7.8 PLAIN authentication failed for " + USER, client.command(guess));
+                    millis.add((System.nanoTime() - start) / 1_000_000);
+                }
+            }
+            // 100, 200, 400 ms, then capped at 400 ms
+            assertTrue(millis.toString(), millis.get(0) >= 90 && millis.get(1) >= 190 && millis.get(2) >= 390);
+            assertTrue(millis.toString(), millis.get(4) >= 390 && millis.get(4) < 2000);
+            int refusedAt = 0;
+            for (int attempt = 6; attempt <= 40 && refusedAt == 0; attempt++) {
+                try (SmtpClient client = ehlo(guardedPort, GUESSER)) {
+                    String reply = client.command(guess);
+                    if (reply.startsWith("421")) {
+                        refusedAt = attempt;
+                        assertEquals("421 4.7.0 test.postern Too many failed authentication attempts from your address; try again later", reply);
+                        assertTrue(client.closedByServerWithin(2000));
+                    } else {
+                        assertEquals("535 5.7.8 PLAIN authentication failed for " + USER, reply);
+                        if (attempt == 8) {
+                            assertTrue("the attempt that used up the budget also ends its session", client.reply().startsWith("421 4.7.0"));
+                        }
+                    }
+                }
+            }
+            assertEquals("the ninth attempt from the same address is refused before it is checked", 9, refusedAt);
+            try (SmtpClient client = ehlo(guardedPort, GUESSER)) {
+                assertTrue(client.command("AUTH PLAIN " + b64("\0" + USER + "\0" + PASSWORD)).startsWith("421 4.7.0"));
+            }
+        } finally {
+            // the budget is the server's; a larger one lets the other tests of this class authenticate again
+            port = startServer(SETTINGS);
         }
     }
 

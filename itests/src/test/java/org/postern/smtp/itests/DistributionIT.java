@@ -30,7 +30,7 @@ public class DistributionIT {
             // swaks exits with 24 when the server refuses every recipient
             String refused = run(24, "swaks", "--server", "127.0.0.1:" + postern.port, "--from", "a@example.org",
                     "--to", "someone@not-local.example", "--quit-after", "RCPT");
-            assertTrue(refused, refused.contains("<** 450 4.7.1 No plugin decided if relaying is allowed"));
+            assertTrue(refused, refused.contains("<** 550 5.7.1 Relaying denied"));
         }
     }
 

@@ -1,7 +1,6 @@
 package org.postern.smtp.itests;
 
 import static org.junit.Assert.assertEquals;
-import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 
 import java.util.ArrayList;
@@ -177,44 +176,84 @@ public class LimitsIT extends PosternTestSupport {
         }
     }
 
+    private static final String BARE_LINE_ENDING =
+            "500 5.5.2 Syntax error: a command line must end with CRLF and hold no bare CR, LF or NUL (RFC 5321 2.3.8)";
+
     @Test
-    public void bareLineFeedsInDataAreRejectedSoSmugglingIsImpossible() throws Exception {
-        try (SmtpClient client = inTransaction()) {
-            client.command("DATA");
-            // A smuggling attempt: "\n.\n" must not end the message, and the bare LF closes the session.
-            String reply = client.command("Subject: x\r\n\r\nbody\n.\nMAIL FROM:<evil@example.org>\r\n.");
-            assertEquals("554 5.6.11 Bare LF or CR in message data is not allowed (RFC 5321 2.3.8); message rejected", reply);
-            assertTrue(client.closedByServerWithin(2000));
-        }
-        try (SmtpClient client = inTransaction()) {
-            client.command("DATA");
-            assertTrue(client.command("Subject: x\r\n\r\nbody\r.\r\r\n.").startsWith("554 5.6.11"));
+    public void aBareLfCrOrNulInACommandLineGetsOneReplyAndNeverRunsTwoCommands() throws Exception {
+        try (SmtpClient client = new SmtpClient(port)) {
+            client.reply();
+            client.command("EHLO client.example");
+            assertEquals(BARE_LINE_ENDING, client.command("MAIL FROM:<a@example.org>\nRCPT TO:<b@example.org>"));
+            assertEquals(BARE_LINE_ENDING, client.command("MAIL FROM:<a@example.org>\rRCPT TO:<b@example.org>"));
+            assertEquals(BARE_LINE_ENDING, client.command("NOOP\0RSET"));
+            assertEquals("500 5.5.2 Syntax error: a command line must not start with white space", client.command(" NOOP"));
+            // nothing else was answered: the next reply is the next command's
+            assertEquals("503 5.5.1 Use MAIL before RCPT", client.command("RCPT TO:<b@example.org>"));
         }
     }
 
+    /** Published SMTP smuggling end-of-data variants (SEC Consult, 2023); a smuggled transaction follows each. */
+    private static final List<String> SMUGGLED_ENDINGS = List.of("\n.\n", "\n.\r\n", "\r.\r\n", "\r.\n", "\r\n.\n",
+            "\r\n.\r", "\r\n.\r\r\n", "\r\n\0.\r\n");
+    private static final String SMUGGLED = "MAIL FROM:<evil@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n";
+
+    private static boolean bare(String ending) {
+        String rest = ending.replace("\r\n", "");
+        return rest.contains("\r") || rest.contains("\n");
+    }
+
     @Test
-    public void normalizeModeStoresBareLineFeedsButOnlyCrLfDotCrLfEndsData() throws Exception {
-        Map<String, Object> normalize = new java.util.HashMap<>(LIMITS);
-        normalize.put("bare.line.endings", "normalize");
-        int normalizing = startServer(normalize);
-        StringBuilder body = new StringBuilder();
+    public void byDefaultBareLineEndingsInDataAreStoredAsCrLfAndNeverEndIt() throws Exception {
+        List<String> bodies = new java.util.concurrent.CopyOnWriteArrayList<>();
         hook(HookType.DATA_POST, 5, ctx -> {
             try {
-                body.append(new String(ctx.transaction().body().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1));
+                bodies.add(new String(ctx.transaction().body().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1));
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
             return HookResult.declined();
         });
-        try (SmtpClient client = SmtpClient.inTransaction(normalizing)) {
-            client.command("DATA");
-            String reply = client.command("Subject: x\r\n\r\nline one\n.\nMAIL FROM:<evil@example.org>\r\n.");
-            assertTrue(reply, reply.startsWith("250"));
-            assertEquals("250 2.0.0 OK", client.command("NOOP"));
+        for (String ending : SMUGGLED_ENDINGS) {
+            try (SmtpClient client = inTransaction()) {
+                assertTrue(client.command("DATA").startsWith("354"));
+                client.send("Subject: x\r\n\r\nbody" + ending + SMUGGLED + "\r\n.\r\n");
+                String what = ending.replace("\r", "<CR>").replace("\n", "<LF>").replace("\0", "<NUL>");
+                assertEquals(what, "250 2.0.0 Queued", client.reply());
+                assertEquals(what, "250 2.0.0 OK", client.command("NOOP"));
+            }
+        }
+        assertEquals(SMUGGLED_ENDINGS.size(), bodies.size());
+        assertEquals("line breaks normalised to CRLF, the lone dot kept as content",
+                "body\r\n.\r\n" + SMUGGLED + "\r\n", bodies.get(0));
+        for (String body : bodies) {
+            assertTrue(body, body.contains(SMUGGLED) && !body.replace("\r\n", "").contains("\n") && !body.replace("\r\n", "").contains("\r"));
+        }
+    }
+
+    @Test
+    public void inRejectModeABareLineEndingInDataRefusesTheMessageAndCloses() throws Exception {
+        Map<String, Object> reject = new java.util.HashMap<>(LIMITS);
+        reject.put("bare.line.endings", "reject");
+        int rejecting = startServer(reject);
+        try {
+            for (String ending : SMUGGLED_ENDINGS) {
+                try (SmtpClient client = SmtpClient.inTransaction(rejecting)) {
+                    client.command("DATA");
+                    client.send("Subject: x\r\n\r\nbody" + ending + SMUGGLED + "\r\n.\r\n");
+                    String what = ending.replace("\r", "<CR>").replace("\n", "<LF>").replace("\0", "<NUL>");
+                    if (bare(ending)) {
+                        assertEquals(what, "554 5.6.11 Bare LF or CR in message data is not allowed (RFC 5321 2.3.8); message rejected",
+                                client.reply());
+                        assertTrue(what, client.closedByServerWithin(2000));
+                    } else {
+                        assertEquals(what, "250 2.0.0 Queued", client.reply());
+                        assertEquals(what, "250 2.0.0 OK", client.command("NOOP"));
+                    }
+                }
+            }
         } finally {
             port = startServer(LIMITS);
         }
-        assertNotNull(body);
-        assertEquals("line one\r\n.\r\nMAIL FROM:<evil@example.org>\r\n", body.toString());
     }
 }

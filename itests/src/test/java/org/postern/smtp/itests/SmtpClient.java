@@ -19,7 +19,15 @@ public final class SmtpClient implements AutoCloseable {
     private String lastReply;
 
     public SmtpClient(int port) throws IOException {
+        this(port, null);
+    }
+
+    /** Connects from the given local address (any of 127.0.0.0/8 works on Linux), to be another client. */
+    public SmtpClient(int port, String localAddress) throws IOException {
         socket = new Socket();
+        if (localAddress != null) {
+            socket.bind(new InetSocketAddress(localAddress, 0));
+        }
         socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
         socket.setSoTimeout(15_000);
         in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.ISO_8859_1));

@@ -32,6 +32,7 @@ import org.postern.smtp.api.HookType;
 @ExamReactorStrategy(PerClass.class)
 public class StartTlsIT extends PosternTestSupport {
     private static int port;
+    private static Map<String, Object> tlsSettings;
 
     @Before
     public void start() throws Exception {
@@ -43,7 +44,8 @@ public class StartTlsIT extends PosternTestSupport {
                     "-storepass", "changeit", "-keypass", "changeit").redirectErrorStream(true).start();
             String output = new String(keytool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertEquals(output, 0, keytool.waitFor());
-            port = startServer(Map.of("tls.keystore", keystore.toString(), "tls.keystore.password", "changeit"));
+            tlsSettings = Map.of("tls.keystore", keystore.toString(), "tls.keystore.password", "changeit");
+            port = startServer(tlsSettings);
         }
         hook(HookType.RCPT, 10, ctx -> HookResult.ok());
         hook(HookType.QUEUE, 10, ctx -> HookResult.ok());
@@ -72,6 +74,51 @@ public class StartTlsIT extends PosternTestSupport {
         assertEquals(output, 0, python.waitFor());
         assertTrue(output, output.startsWith("cipher "));
         assertTrue(received.get(), received.get().matches("(?s)from .* with \\(TLSv1\\.[23]:\\S+ encrypted\\) ESMTPS id .*"));
+    }
+
+    /** Python's smtplib: AUTH before STARTTLS, then STARTTLS and AUTH; prints what it saw. */
+    private static final String AUTH_SCRIPT = String.join("\n",
+            "import smtplib, ssl, sys, base64",
+            "with smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=20) as smtp:",
+            "    smtp.ehlo('python.example')",
+            "    print('plain offers auth:', smtp.has_extn('auth'))",
+            "    code, text = smtp.docmd('AUTH', 'PLAIN ' + base64.b64encode(b'\\0alice\\0secret').decode())",
+            "    print('plain auth:', code, text.decode())",
+            "    smtp.starttls(context=ssl._create_unverified_context())",
+            "    smtp.ehlo('python.example')",
+            "    print('tls offers auth:', smtp.has_extn('auth'))",
+            "    try:",
+            "        code, text = smtp.login('alice', 'secret')",
+            "        print('tls auth:', code)",
+            "    except smtplib.SMTPException as e:",
+            "        print('tls auth refused:', e)");
+
+    private String runAuthScript() throws Exception {
+        hook(HookType.AUTH, 10, ctx -> ((org.postern.smtp.api.AuthContext) ctx).clearPassword().orElse("").equals("secret")
+                ? HookResult.ok() : HookResult.deny());
+        Process python = new ProcessBuilder("python3", "-c", AUTH_SCRIPT, Integer.toString(port)).redirectErrorStream(true).start();
+        String output = new String(python.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(output, 0, python.waitFor());
+        return output;
+    }
+
+    @Test
+    public void authIsOfferedAndAcceptedOnlyAfterStartTls() throws Exception {
+        assertEquals("plain offers auth: False\nplain auth: 530 5.7.0 Must issue a STARTTLS command first\n"
+                + "tls offers auth: True\ntls auth: 235\n", runAuthScript());
+    }
+
+    @Test
+    public void tlsBeforeAuthCanBeTurnedOff() throws Exception {
+        Map<String, Object> settings = new java.util.HashMap<>(tlsSettings);
+        settings.put("tls.before.auth", false);
+        port = startServer(settings);
+        try {
+            String output = runAuthScript();
+            assertTrue(output, output.startsWith("plain offers auth: True\nplain auth: 235 2.7.0 PLAIN authentication successful for alice"));
+        } finally {
+            port = startServer(tlsSettings);
+        }
     }
 
     @Test

@@ -82,7 +82,7 @@ public class TransactionIT extends PosternTestSupport {
             send(client, "EHLO client.example", "MAIL FROM:<alice@example.com>");
             assertTrue(client.command("RCPT TO:<bob@example.org>").startsWith("250 2.1.5"));
             assertTrue(client.command("RCPT TO:<carol@sub.example.net>").startsWith("250 2.1.5"));
-            assertTrue(client.command("RCPT TO:<mallory@elsewhere.test>").startsWith("450 4.7.1"));
+            assertEquals("550 5.7.1 Relaying denied", client.command("RCPT TO:<mallory@elsewhere.test>"));
             assertTrue(client.command("DATA").startsWith("354"));
             String reply = client.command("Subject: dots\r\n\r\n..leading dot\r\n...\r\n.");
             assertTrue(reply, reply.startsWith("250 2.0.0 Queued as "));
@@ -106,7 +106,7 @@ public class TransactionIT extends PosternTestSupport {
                     + "RCPT TO:<y@example.org>\r\nDATA\r\n");
             assertTrue(client.reply().startsWith("250 2.1.0"));
             assertTrue(client.reply().startsWith("250 2.1.5 <x@example.org>"));
-            assertTrue(client.reply().startsWith("450"));
+            assertEquals("550 5.7.1 Relaying denied", client.reply());
             assertTrue(client.reply().startsWith("250 2.1.5 <y@example.org>"));
             assertTrue(client.reply().startsWith("354"));
             client.send("Subject: pipelined\r\n\r\nbody\r\n.\r\nRSET\r\nNOOP\r\nQUIT\r\n");
@@ -293,7 +293,7 @@ public class TransactionIT extends PosternTestSupport {
             client.reply();
             send(client, "EHLO client.example", "MAIL FROM:<a@example.com>");
             assertTrue(client.command("RCPT TO:<b@only-from-config-hook.test>").startsWith("250"));
-            assertTrue(client.command("RCPT TO:<b@example.org>").startsWith("450"));
+            assertEquals("550 5.7.1 Relaying denied", client.command("RCPT TO:<b@example.org>"));
             assertEquals("550 5.7.1 on leave until Monday", client.command("RCPT TO:<vacation@only-from-config-hook.test>"));
         }
         assertTrue(logged.toString(), logged.contains("rcpt_ok: pass: only-from-config-hook.test in rcpthosts"));
@@ -325,20 +325,58 @@ public class TransactionIT extends PosternTestSupport {
     }
 
     @Test
+    public void anEmptyMessageAndAHeaderWithoutBodyAreDeliveredAsQpsmtpdAndPostfixDo() throws Exception {
+        List<String> hooksRun = new java.util.concurrent.CopyOnWriteArrayList<>();
+        hook(DATA_HEADERS_END, 10, ctx -> {
+            hooksRun.add("data_headers_end");
+            return HookResult.declined();
+        });
+        hook(DATA_POST_HEADERS, 10, ctx -> {
+            hooksRun.add("data_post_headers");
+            return HookResult.declined();
+        });
+        int before = Files.isDirectory(maildir.resolve("new")) ? delivered().size() : 0;
+        try (SmtpClient client = new SmtpClient(port)) {
+            client.reply();
+            send(client, "EHLO client.example", "MAIL FROM:<a@example.com>", "RCPT TO:<bob@example.org>", "DATA");
+            assertTrue(client.command(".").startsWith("250 2.0.0 Queued as "));
+            send(client, "MAIL FROM:<a@example.com>", "RCPT TO:<bob@example.org>", "DATA");
+            assertTrue(client.command("Subject: header only\r\n.").startsWith("250 2.0.0 Queued as "));
+        }
+        assertEquals(List.of("data_headers_end", "data_post_headers", "data_headers_end", "data_post_headers"), hooksRun);
+        List<Path> files = delivered();
+        assertEquals(before + 2, files.size());
+        String headerOnly = Files.readString(files.get(files.size() - 1), StandardCharsets.ISO_8859_1);
+        assertTrue(headerOnly, headerOnly.endsWith("\nSubject: header only\n\n"));
+    }
+
+    @Test
+    public void aRefusalWithItsOwnReplyAtDataHeadersEndWaitsForTheEndOfData() throws Exception {
+        hook(DATA_HEADERS_END, 10, ctx -> HookResult.done(554, "No thanks").withEnhancedStatus("5.7.1"));
+        try (SmtpClient client = new SmtpClient(port)) {
+            client.reply();
+            send(client, "EHLO client.example", "MAIL FROM:<a@example.com>", "RCPT TO:<bob@example.org>", "DATA");
+            client.send("Subject: refused\r\n\r\nMAIL FROM:<smuggled@example.com>\r\nRCPT TO:<bob@example.org>\r\n");
+            assertEquals("554 5.7.1 No thanks", client.command("."));
+            assertEquals("250 2.0.0 OK", client.command("NOOP"));
+        }
+    }
+
+    @Test
     public void aPluginArrivingOrLeavingMidSessionTakesEffectAtTheNextCommand() throws Exception {
         try (SmtpClient client = new SmtpClient(port)) {
             client.reply();
             send(client, "EHLO client.example", "MAIL FROM:<a@example.com>");
-            assertTrue(client.command("RCPT TO:<one@elsewhere.test>").startsWith("450"));
+            assertEquals("550 5.7.1 Relaying denied", client.command("RCPT TO:<one@elsewhere.test>"));
             var registration = hook(RCPT, 10, ctx -> HookResult.ok());
             assertTrue(client.command("RCPT TO:<two@elsewhere.test>").startsWith("250"));
             registration.setProperties(new Hashtable<>(Map.of("postern.hook", "rcpt", "postern.hook.order", "2000",
                     "postern.plugin", "late-accepter")));
-            var denier = hook(RCPT, 1500, ctx -> HookResult.deny("denier runs first now"));
+            var denier = hook(RCPT, 500, ctx -> HookResult.deny("denier runs first now"));
             assertEquals("550 5.7.1 denier runs first now", client.command("RCPT TO:<three@elsewhere.test>"));
             denier.unregister();
             registration.unregister();
-            assertTrue(client.command("RCPT TO:<four@elsewhere.test>").startsWith("450"));
+            assertEquals("550 5.7.1 Relaying denied", client.command("RCPT TO:<four@elsewhere.test>"));
             assertTrue(client.command("RCPT TO:<five@example.org>").startsWith("250"));
             assertTrue(client.command("DATA").startsWith("354"));
             assertTrue(client.command("Subject: survived\r\n\r\nbody\r\n.").startsWith("250 2.0.0 Queued"));

@@ -101,8 +101,9 @@ public final class SmtpServerComponent {
         @AttributeDefinition(description = "Netty I/O threads; 0 for twice the number of cores")
         int io_threads() default 0;
 
-        @AttributeDefinition(description = "Bare LF or CR inside DATA: reject (554 and close) or normalize (store as CRLF)")
-        String bare_line_endings() default "reject";
+        @AttributeDefinition(description = "Bare LF or CR inside DATA: normalize (store as CRLF) or reject (554 and close); "
+                + "in both, only CRLF.CRLF ends DATA")
+        String bare_line_endings() default "normalize";
 
         @AttributeDefinition(description = "Message bytes kept in memory before the body moves to a spool file")
         int spool_memory_threshold() default 65_536;
@@ -118,6 +119,21 @@ public final class SmtpServerComponent {
 
         @AttributeDefinition(description = "TLS protocol versions offered")
         String[] tls_protocols() default {"TLSv1.3", "TLSv1.2"};
+
+        @AttributeDefinition(description = "With STARTTLS available, offer and accept AUTH only after STARTTLS (qpsmtpd's tls_before_auth)")
+        boolean tls_before_auth() default true;
+
+        @AttributeDefinition(description = "Milliseconds the reply to a session's first failed AUTH is held back; doubled per further failure; 0: no delay")
+        int auth_failure_delay_ms() default 1000;
+
+        @AttributeDefinition(description = "Longest delay of a failed AUTH's reply, in milliseconds")
+        int auth_failure_delay_max_ms() default 16_000;
+
+        @AttributeDefinition(description = "Failed AUTH attempts allowed from one client address (IPv6: one /64) within auth.failure.window; then 421 and close")
+        int auth_failures_per_ip() default 30;
+
+        @AttributeDefinition(description = "Seconds over which auth.failures.per.ip is counted")
+        int auth_failure_window() default 600;
 
         @AttributeDefinition(description = "Reply code given when a plugin fails or times out (4xx)")
         int hook_failure_code() default 451;
@@ -236,7 +252,10 @@ public final class SmtpServerComponent {
                 positive(config.max_errors(), "max.errors"),
                 bareLineEndings(config.bare_line_endings()),
                 spoolFolder(config, context),
-                positive(config.spool_memory_threshold(), "spool.memory.threshold"));
+                positive(config.spool_memory_threshold(), "spool.memory.threshold"),
+                new SessionSettings.AuthPolicy(config.tls_before_auth(),
+                        Duration.ofMillis(notNegative(config.auth_failure_delay_ms(), "auth.failure.delay.ms")),
+                        Duration.ofMillis(notNegative(config.auth_failure_delay_max_ms(), "auth.failure.delay.max.ms"))));
         if (config.hook_failure_code() < 400 || config.hook_failure_code() > 499) {
             throw new IllegalArgumentException("key 'hook.failure.code': " + config.hook_failure_code() + " is not a 4xx code");
         }
@@ -253,7 +272,9 @@ public final class SmtpServerComponent {
                 Math.max(positive(config.max_line_length(), "max.line.length"), config.max_command_line_length()),
                 positive(config.command_timeout(), "command.timeout"), positive(config.data_timeout(), "data.timeout"),
                 positive(config.max_connections(), "max.connections"),
-                positive(config.max_connections_per_ip(), "max.connections.per.ip"));
+                positive(config.max_connections_per_ip(), "max.connections.per.ip"),
+                positive(config.auth_failures_per_ip(), "auth.failures.per.ip"),
+                Duration.ofSeconds(positive(config.auth_failure_window(), "auth.failure.window")));
         return new SmtpServer.Setup(settings, limits, runner, support, tlsContext(config));
     }
 
@@ -278,6 +299,13 @@ public final class SmtpServerComponent {
     private static <N extends Number> N positive(N value, String key) {
         if (value.longValue() <= 0) {
             throw new IllegalArgumentException("key '" + key + "': " + value + " must be positive");
+        }
+        return value;
+    }
+
+    private static int notNegative(int value, String key) {
+        if (value < 0) {
+            throw new IllegalArgumentException("key '" + key + "': " + value + " must not be negative");
         }
         return value;
     }

@@ -72,10 +72,10 @@ public class DataBenchmark {
                 }, 1, 0, 2, null))));
         transport = new RecordingTransport();
         SessionSettings settings = new SessionSettings("bench.postern", "ESMTP", 100L << 20, 100, 2048, 1 << 20, 20,
-                SessionSettings.BareLineEndings.REJECT, spool, 64 * 1024);
+                SessionSettings.BareLineEndings.REJECT, spool, 64 * 1024, SessionSettings.AuthPolicy.UNTHROTTLED);
         HookRunner runner = new HookRunner(Runnable::run, timer, Duration.ofSeconds(30), HookResult.denySoft("failed"), new Statistics());
         session = new SmtpSession("bench.1", new InetSocketAddress("192.0.2.1", 1), new InetSocketAddress("127.0.0.1", 25),
-                settings, runner, () -> chains, TestHooks.NO_SUPPORT, transport, new Statistics());
+                settings, runner, () -> chains, TestHooks.NO_SUPPORT, transport, new Statistics(), new AuthFailureBudget(30, Duration.ofMinutes(10)));
         session.start(1, 1);
         session.onLine(SmtpLine.of("EHLO client.example"));
         StringBuilder message = new StringBuilder("From: a@example.org\r\nTo: b@example.org\r\nSubject: benchmark\r\n\r\n");

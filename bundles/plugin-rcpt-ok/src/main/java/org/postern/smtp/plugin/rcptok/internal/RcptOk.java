@@ -18,7 +18,8 @@ import org.postern.smtp.api.propertytypes.PosternPlugin;
 /**
  * Accepts a recipient whose domain is this server's ({@code me}) or listed in {@code rcpthosts} (a leading
  * dot matches every subdomain) or {@code morercpthosts}, and any recipient of a client that authenticated;
- * declines every other, leaving the decision to later plugins (and, when none decides, to the core's 450).
+ * denies every other with qpsmtpd's {@code 550 Relaying denied}. Plugins that allow relaying for other
+ * clients answer OK before it (a lower order).
  */
 @Component(service = RcptHook.class, configurationPid = "org.postern.smtp.plugin.rcpt_ok")
 @Designate(ocd = RcptOk.Config.class)
@@ -56,7 +57,7 @@ public final class RcptOk implements RcptHook {
                 return HookResult.ok();
             }
         }
-        ctx.log(LogLevel.INFO, "skip: " + host + " not in rcpthosts");
-        return HookResult.declined();
+        ctx.log(LogLevel.INFO, "fail: " + host + " not in rcpthosts");
+        return HookResult.deny("Relaying denied").withEnhancedStatus("5.7.1");
     }
 }

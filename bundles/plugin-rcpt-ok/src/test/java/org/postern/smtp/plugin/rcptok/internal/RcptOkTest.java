@@ -3,6 +3,8 @@ package org.postern.smtp.plugin.rcptok.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.junit.jupiter.api.Test;
+import java.util.List;
+import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.ReturnCode;
 import org.postern.smtp.testkit.TestContext;
 
@@ -34,8 +36,8 @@ class RcptOkTest {
     @Test
     void aLeadingDotMatchesSubdomainsOnly() {
         assertEquals(ReturnCode.OK, answerFor("<bob@mail.example.net>"));
-        assertEquals(ReturnCode.DECLINED, answerFor("<bob@example.net>"));
-        assertEquals(ReturnCode.DECLINED, answerFor("<bob@badexample.net>"));
+        assertEquals(ReturnCode.DENY, answerFor("<bob@example.net>"));
+        assertEquals(ReturnCode.DENY, answerFor("<bob@badexample.net>"));
     }
 
     @Test
@@ -45,9 +47,12 @@ class RcptOkTest {
     }
 
     @Test
-    void declinesEverythingElseSoLaterPluginsDecide() {
-        assertEquals(ReturnCode.DECLINED, answerFor("<bob@example.org.evil.test>"));
-        assertEquals(ReturnCode.DECLINED, answerFor("<bob@notexample.org>"));
-        assertEquals("INFO skip: notexample.org not in rcpthosts", ctx.logged().get(ctx.logged().size() - 1));
+    void deniesEverythingElseAsRelaying() {
+        assertEquals(ReturnCode.DENY, answerFor("<bob@example.org.evil.test>"));
+        HookResult answer = plugin.onRcpt(ctx.rcpt("<bob@notexample.org>"));
+        assertEquals(ReturnCode.DENY, answer.code());
+        assertEquals(List.of("Relaying denied"), answer.message());
+        assertEquals("5.7.1", answer.enhancedStatus().orElseThrow());
+        assertEquals("INFO fail: notexample.org not in rcpthosts", ctx.logged().get(ctx.logged().size() - 1));
     }
 }

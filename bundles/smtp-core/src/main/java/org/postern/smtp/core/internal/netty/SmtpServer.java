@@ -11,6 +11,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -25,6 +26,7 @@ import org.postern.smtp.core.internal.dispatch.HookChains;
 import org.postern.smtp.core.internal.dispatch.HookRunner;
 import org.postern.smtp.core.internal.dispatch.PluginSupport;
 import org.postern.smtp.core.internal.dispatch.Statistics;
+import org.postern.smtp.core.internal.protocol.AuthFailureBudget;
 import org.postern.smtp.core.internal.protocol.SessionSettings;
 import org.postern.smtp.core.internal.protocol.SmtpSession;
 import org.postern.smtp.core.internal.protocol.Transport;
@@ -41,7 +43,7 @@ public final class SmtpServer implements AutoCloseable {
 
     /** Settings of the connection layer. */
     public record Limits(int maxLineLength, int commandTimeoutSeconds, int dataTimeoutSeconds, int maxConnections,
-            int maxConnectionsPerIp) {
+            int maxConnectionsPerIp, int authFailuresPerIp, Duration authFailureWindow) {
     }
 
     /**
@@ -56,6 +58,7 @@ public final class SmtpServer implements AutoCloseable {
     private final Statistics statistics;
     private final Set<SmtpSession> sessions = ConcurrentHashMap.newKeySet();
     private final ConnectionLimiter limiter = new ConnectionLimiter();
+    private final AuthFailureBudget authFailures = new AuthFailureBudget(1, Duration.ZERO);
     private final EventLoopGroup acceptors = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final EventLoopGroup workers;
     private final Map<InetSocketAddress, Channel> listeners = new LinkedHashMap<>();
@@ -73,6 +76,7 @@ public final class SmtpServer implements AutoCloseable {
     /** Applies a new setup to connections accepted from now on. */
     public void configure(Setup newSetup) {
         limiter.limits(newSetup.limits().maxConnections(), newSetup.limits().maxConnectionsPerIp());
+        authFailures.limits(newSetup.limits().authFailuresPerIp(), newSetup.limits().authFailureWindow());
         setup = newSetup;
     }
 
@@ -127,7 +131,7 @@ public final class SmtpServer implements AutoCloseable {
     SmtpSession newSession(Setup current, InetSocketAddress remote, InetSocketAddress local, Transport transport) {
         String id = idPrefix + "." + Long.toString(sessionCounter.incrementAndGet(), 36);
         SmtpSession session = new SmtpSession(id, remote, local, current.settings(), current.runner(), chains,
-                current.support(), transport, statistics);
+                current.support(), transport, statistics, authFailures);
         sessions.add(session);
         statistics.connection();
         return session;

@@ -22,6 +22,7 @@ final class MessageReceiver {
     private boolean tooBig;
     private boolean headerTooBig;
     private boolean lineTooLong;
+    private Reply refusal;
 
     MessageReceiver(Spool body, long maxSize, int maxHeaderSize) {
         this.body = body;
@@ -31,6 +32,9 @@ final class MessageReceiver {
 
     /** Takes one line; returns true when this line completed the header. */
     boolean line(byte[] bytes, int offset, int length) throws IOException {
+        if (refusal != null) {
+            return false;
+        }
         size += length + 2;
         if (size > maxSize) {
             tooBig = true;
@@ -60,6 +64,15 @@ final class MessageReceiver {
             headerLines.add(text);
         }
         return false;
+    }
+
+    /** Refuses the message: the rest of it is read and dropped, and this reply answers the final dot. */
+    void refuse(Reply reply) {
+        refusal = reply;
+    }
+
+    Reply refusal() {
+        return refusal;
     }
 
     void lineTooLong() {

@@ -1,6 +1,7 @@
 package org.postern.smtp.core.internal.protocol;
 
 import java.nio.file.Path;
+import java.time.Duration;
 
 /**
  * The limits and names a session works with; see the core's configuration for their meaning and defaults.
@@ -8,6 +9,7 @@ import java.nio.file.Path;
  * @param me the server's host name, in replies and the Received header
  * @param greeting the text after 220, without the host name
  * @param maxErrors syntax and sequence errors (500-504, 555) a client may make before it is disconnected
+ * @param auth when AUTH is offered and how failed attempts are slowed down
  */
 public record SessionSettings(
         String me,
@@ -19,7 +21,28 @@ public record SessionSettings(
         int maxErrors,
         BareLineEndings bareLineEndings,
         Path spoolFolder,
-        int spoolMemoryThreshold) {
+        int spoolMemoryThreshold,
+        AuthPolicy auth) {
+
+    /**
+     * @param tlsBeforeAuth with TLS available, AUTH is offered and accepted only after STARTTLS
+     * @param failureDelay how long the reply to a session's first failed AUTH is held back; doubled for each
+     *     further failure in the session
+     * @param maxFailureDelay the longest a failed AUTH's reply is held back
+     */
+    public record AuthPolicy(boolean tlsBeforeAuth, Duration failureDelay, Duration maxFailureDelay) {
+        /** No delays, AUTH without TLS: for tests of the state machine. */
+        public static final AuthPolicy UNTHROTTLED = new AuthPolicy(false, Duration.ZERO, Duration.ZERO);
+
+        /** The delay before the reply to the session's n-th failed attempt (n from 1). */
+        public Duration delayAfter(int failures) {
+            if (failures <= 0 || failureDelay.isZero()) {
+                return Duration.ZERO;
+            }
+            Duration delay = failureDelay.multipliedBy(1L << Math.min(failures - 1, 20));
+            return delay.compareTo(maxFailureDelay) > 0 ? maxFailureDelay : delay;
+        }
+    }
 
     /** What to do with a bare LF or bare CR inside DATA. */
     public enum BareLineEndings {

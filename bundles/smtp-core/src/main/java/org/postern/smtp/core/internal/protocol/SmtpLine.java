@@ -13,6 +13,15 @@ public record SmtpLine(byte[] bytes, boolean crlf, boolean bareCr, boolean tooLo
         return new SmtpLine(text.getBytes(java.nio.charset.StandardCharsets.UTF_8), true, false, false);
     }
 
+    public boolean contains(byte octet) {
+        for (byte b : bytes) {
+            if (b == octet) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     public boolean isDot() {
         return bytes.length == 1 && bytes[0] == '.';
     }

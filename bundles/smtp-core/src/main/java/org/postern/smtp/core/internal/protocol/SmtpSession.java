@@ -60,19 +60,26 @@ public final class SmtpSession {
     private TransactionState transaction = new TransactionState();
     private HookChains chains = HookChains.EMPTY;
     private final Statistics statistics;
+    private final AuthFailureBudget authFailureBudget;
     private final long startedMillis = System.currentTimeMillis();
     // volatile: read by administrators' commands from other threads
     private volatile Mode mode = Mode.COMMAND;
     private volatile boolean busy;
     private boolean closing;
     private int errors;
+    private int authFailures;
+    /** A command line is being read whose first part ended in a bare LF: it is refused once CRLF ends it. */
+    private boolean inMalformedCommandLine;
     private MessageReceiver message;
+    /** In DATA: the previous line ended in CRLF (or was the DATA command), so a dot line here may end DATA. */
+    private boolean dataLineFollowsCrlf;
     private SaslExchange sasl;
 
     public SmtpSession(String id, InetSocketAddress remote, InetSocketAddress local, SessionSettings settings,
             HookRunner runner, Supplier<HookChains> hookChains, PluginSupport support, Transport transport,
-            Statistics statistics) {
+            Statistics statistics, AuthFailureBudget authFailureBudget) {
         this.settings = settings;
+        this.authFailureBudget = authFailureBudget;
         this.statistics = statistics;
         this.runner = runner;
         this.hookChains = hookChains;
@@ -141,8 +148,15 @@ public final class SmtpSession {
             return;
         }
         chains = hookChains.get();
-        if (line.tooLong() || line.bytes().length > settings.maxCommandLineLength()) {
-            send(Reply.of(500, "5.5.2", "Line too long"));
+        Reply lineError = commandLineError(line);
+        if (lineError != null || inMalformedCommandLine) {
+            // RFC 5321 2.3.8: only CRLF ends a line. A bare LF never splits one line into two commands.
+            boolean continues = !line.crlf();
+            Reply reply = inMalformedCommandLine || continues ? Reply.of(500, "5.5.2", BARE_LINE_ENDING) : lineError;
+            inMalformedCommandLine = continues;
+            if (!continues) {
+                send(reply);
+            }
             track(completedFuture(null));
             return;
         }
@@ -151,6 +165,23 @@ public final class SmtpSession {
         String verb = (space < 0 ? text : text.substring(0, space)).toLowerCase(Locale.ROOT);
         String arguments = space < 0 ? "" : text.substring(space + 1).strip();
         track(command(verb, arguments));
+    }
+
+    private static final String BARE_LINE_ENDING =
+            "Syntax error: a command line must end with CRLF and hold no bare CR, LF or NUL (RFC 5321 2.3.8)";
+
+    /** What is wrong with a command line as a line, before its words are read; null when nothing is. */
+    private Reply commandLineError(SmtpLine line) {
+        if (line.tooLong() || line.bytes().length > settings.maxCommandLineLength()) {
+            return Reply.of(500, "5.5.2", "Line too long");
+        }
+        if (!line.crlf() || line.bareCr() || line.contains((byte) 0)) {
+            return Reply.of(500, "5.5.2", BARE_LINE_ENDING);
+        }
+        if (line.bytes().length > 0 && (line.bytes()[0] == ' ' || line.bytes()[0] == '\t')) {
+            return Reply.of(500, "5.5.2", "Syntax error: a command line must not start with white space");
+        }
+        return null;
     }
 
     private CompletableFuture<Void> command(String verb, String arguments) {
@@ -222,7 +253,7 @@ public final class SmtpSession {
                 lines.add("STARTTLS");
             }
             List<String> mechanisms = authMechanisms();
-            if (!mechanisms.isEmpty()) {
+            if (!mechanisms.isEmpty() && !authNeedsTls()) {
                 lines.add("AUTH " + String.join(" ", mechanisms).toUpperCase(Locale.ROOT));
             }
         }
@@ -391,6 +422,7 @@ public final class SmtpSession {
             Spool spool = new Spool(settings.spoolFolder(), settings.spoolMemoryThreshold());
             transaction.body(spool);
             message = new MessageReceiver(spool, settings.maxMessageSize(), settings.maxHeaderSize());
+            dataLineFollowsCrlf = true;
             mode = Mode.DATA;
             send(new Reply(354, null, List.of("go ahead")));
             return completedFuture(null);
@@ -398,6 +430,14 @@ public final class SmtpSession {
     }
 
     private void dataLine(SmtpLine line) {
+        boolean lineStart = dataLineFollowsCrlf;
+        dataLineFollowsCrlf = line.crlf();
+        // Only CRLF "." CRLF ends DATA, the CRLF before the dot included: "<LF>.<CRLF>" is content (smuggling).
+        if (line.isDot() && line.crlf() && lineStart) {
+            mode = Mode.COMMAND;
+            track(endOfData());
+            return;
+        }
         if (line.tooLong()) {
             message.lineTooLong();
             return;
@@ -410,27 +450,32 @@ public final class SmtpSession {
                     "Bare LF or CR in message data is not allowed (RFC 5321 2.3.8); message rejected"), true))));
             return;
         }
-        if (line.isDot() && line.crlf()) {
-            mode = Mode.COMMAND;
-            track(endOfData());
-            return;
-        }
         byte[] bytes = bare ? MessageReceiver.normalizeBareCr(line.bytes()) : line.bytes();
-        int offset = bytes.length > 0 && bytes[0] == '.' && !(bare && bytes.length == 1) ? 1 : 0;
+        // A lone dot that did not end DATA was not dot-stuffed by the client: it is content.
+        int offset = bytes.length > 1 && bytes[0] == '.' ? 1 : 0;
         try {
             if (message.line(bytes, offset, bytes.length - offset)) {
-                track(headersEnd());
+                track(headersEnd(message));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("spool write failed in session " + session.id(), e);
         }
     }
 
-    private CompletableFuture<Void> headersEnd() {
-        transaction.header(message.header());
+    /**
+     * data_headers_end. A refusal that keeps the connection open waits for the end of data, reading the rest
+     * of the message without keeping it: the client only listens again after its final dot.
+     */
+    private CompletableFuture<Void> headersEnd(MessageReceiver received) {
+        transaction.header(received.header());
         return hook(HookType.DATA_HEADERS_END, plain()).thenCompose(answer -> {
             Decision decision = Responses.decide(HookType.DATA_HEADERS_END, answer, null);
             if (decision == null) {
+                return completedFuture(null);
+            }
+            LOG.info("session {}: message refused at data_headers_end: {}", session.id(), answer);
+            if (!decision.close()) {
+                received.refuse(decision.reply());
                 return completedFuture(null);
             }
             mode = Mode.COMMAND;
@@ -442,17 +487,17 @@ public final class SmtpSession {
         MessageReceiver received = message;
         message = null;
         transaction.size(received.size());
-        CompletableFuture<Void> header = received.endHeaderAtEndOfData() ? headersEnd() : completedFuture(null);
+        CompletableFuture<Void> header = received.endHeaderAtEndOfData() ? headersEnd(received) : completedFuture(null);
         return header.thenCompose(v -> {
             if (closing) {
                 return completedFuture(null);
             }
-            Reply refusal = null;
-            if (received.tooBig()) {
+            Reply refusal = received.refusal();
+            if (refusal == null && received.tooBig()) {
                 refusal = Reply.of(552, "5.3.4", "Message too big!");
-            } else if (received.headerTooBig()) {
+            } else if (refusal == null && received.headerTooBig()) {
                 refusal = Reply.of(552, "5.3.4", "Message header too large");
-            } else if (received.hadLineTooLong()) {
+            } else if (refusal == null && received.hadLineTooLong()) {
                 refusal = Reply.of(500, "5.5.2", "Message line too long");
             }
             if (refusal != null) {
@@ -487,6 +532,11 @@ public final class SmtpSession {
     /** data_post_headers, data_post and queue_pre: a refusal ends the transaction, anything else goes on. */
     private CompletableFuture<Void> contentHook(HookType hook, Supplier<CompletableFuture<Void>> next) {
         return hook(hook, plain()).thenCompose(answer -> {
+            if (mode == Mode.CLOSED) {
+                // The client is gone and got no 250: it will send the message again, so this copy must not be queued.
+                LOG.info("session {}: connection lost during {}; message not queued", session.id(), hook.hookName());
+                return completedFuture(null);
+            }
             Decision decision = Responses.decide(hook, answer, null);
             if (decision == null) {
                 return next.get();
@@ -534,11 +584,23 @@ public final class SmtpSession {
         return offered;
     }
 
+    /** qpsmtpd's tls_before_auth: with STARTTLS available, credentials are not taken in the clear. */
+    private boolean authNeedsTls() {
+        return settings.auth().tlsBeforeAuth() && transport.tlsAvailable();
+    }
+
     private CompletableFuture<Void> auth(String arguments, String verb) {
         List<String> offered = authMechanisms();
         if (offered.isEmpty()) {
             return simpleCommand(HookType.UNRECOGNIZED_COMMAND, verb, arguments,
                     answer -> send(Reply.of(500, "5.5.1", "Unrecognized command")));
+        }
+        if (authNeedsTls()) {
+            send(Reply.of(530, "5.7.0", "Must issue a STARTTLS command first"));
+            return completedFuture(null);
+        }
+        if (authFailureBudget.exhausted(session.remoteAddress().getAddress())) {
+            return authBudgetExhausted();
         }
         if (!session.extended()) {
             send(Reply.of(503, "5.5.1", "AUTH not defined for HELO"));
@@ -596,20 +658,51 @@ public final class SmtpSession {
                 credentials.hashedPassword(), credentials.ticket());
         return hook(specific, ctx)
                 .thenCompose(answer -> answer.code() == ReturnCode.DECLINED ? hook(HookType.AUTH, ctx) : completedFuture(answer))
-                .thenAccept(answer -> {
+                .thenCompose(answer -> {
                     String detail = answer.message().isEmpty() ? "" : " - " + String.join(" ", answer.message());
                     if (answer.code() == ReturnCode.OK) {
                         session.authenticated(credentials.user(), mechanism);
                         LOG.info("session {}: authenticated {} with {}", session.id(), credentials.user(), mechanism);
                         send(Reply.of(235, "2.7.0", mechanism + " authentication successful for " + credentials.user() + detail));
-                    } else if (answer.code() == ReturnCode.DENYSOFT || answer.code() == ReturnCode.DENYSOFT_DISCONNECT) {
-                        send(Reply.of(454, "4.7.0", mechanism + " authentication failed temporarily for " + credentials.user() + detail));
-                    } else {
-                        LOG.info("session {}: authentication of {} with {} failed", session.id(), credentials.user(), mechanism);
-                        errors++;
-                        send(Reply.of(535, "5.7.8", mechanism + " authentication failed for " + credentials.user() + detail));
+                        return completedFuture(null);
                     }
+                    if (answer.code() == ReturnCode.DENYSOFT || answer.code() == ReturnCode.DENYSOFT_DISCONNECT) {
+                        send(Reply.of(454, "4.7.0", mechanism + " authentication failed temporarily for " + credentials.user() + detail));
+                        return completedFuture(null);
+                    }
+                    // The plugin's reason goes to the log only: telling "no such user" from "wrong password"
+                    // would tell a guesser which users exist.
+                    LOG.info("session {}: authentication of {} with {} failed{}", session.id(), credentials.user(), mechanism, detail);
+                    return authFailed(mechanism, credentials.user());
                 });
+    }
+
+    /**
+     * A failed attempt is answered late, later with each failure in the session, and counted against the
+     * client network's budget; the delay holds no thread, and the session reads nothing meanwhile.
+     */
+    private CompletableFuture<Void> authFailed(String mechanism, String user) {
+        authFailures++;
+        errors++;
+        boolean budgetUsedUp = authFailureBudget.failed(session.remoteAddress().getAddress());
+        Reply reply = Reply.of(535, "5.7.8", mechanism + " authentication failed for " + user);
+        long delayMillis = settings.auth().delayAfter(authFailures).toMillis();
+        CompletableFuture<Void> delayed = delayMillis == 0 ? completedFuture(null)
+                : CompletableFuture.runAsync(() -> { },
+                        CompletableFuture.delayedExecutor(delayMillis, java.util.concurrent.TimeUnit.MILLISECONDS, transport.executor()));
+        return delayed.thenCompose(v -> {
+            if (mode == Mode.CLOSED) {
+                return completedFuture(null);
+            }
+            send(reply);
+            return budgetUsedUp ? authBudgetExhausted() : completedFuture(null);
+        });
+    }
+
+    private CompletableFuture<Void> authBudgetExhausted() {
+        LOG.warn("session {}: too many failed AUTH attempts from {}, closing", session.id(), session.remoteIp());
+        return respond(new Decision(Reply.of(421, "4.7.0",
+                settings.me() + " Too many failed authentication attempts from your address; try again later"), true));
     }
 
     // --- STARTTLS (RFC 3207) -----------------------------------------------------------------------------

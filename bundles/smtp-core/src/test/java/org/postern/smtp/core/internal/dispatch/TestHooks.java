@@ -24,6 +24,15 @@ public final class TestHooks {
         return this;
     }
 
+    /** The whole message (header and body) as stored, one octet per char. */
+    public static String message(Transaction transaction) {
+        try (java.io.InputStream in = transaction.message()) {
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     public HookChains chains() {
         return HookChains.of(entries);
     }

@@ -12,18 +12,22 @@ import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.HookType;
+import org.postern.smtp.api.QueueHook;
 import org.postern.smtp.api.RcptHook;
 import org.postern.smtp.core.internal.dispatch.HookChains;
 import org.postern.smtp.core.internal.dispatch.HookRunner;
 import org.postern.smtp.core.internal.dispatch.Statistics;
 import org.postern.smtp.core.internal.dispatch.TestHooks;
 import org.postern.smtp.core.internal.protocol.SessionSettings;
+import org.postern.smtp.core.internal.protocol.SessionSettings.BareLineEndings;
 
 /** Framing, pipelining and back-pressure on an EmbeddedChannel. */
 class SmtpConnectionHandlerTest {
@@ -37,15 +41,19 @@ class SmtpConnectionHandlerTest {
     void stop() {
         if (channel != null) {
             channel.finishAndReleaseAll();
+            server.close();
         }
-        server.close();
     }
 
     private EmbeddedChannel connect(HookChains chains) {
+        return connect(chains, BareLineEndings.REJECT);
+    }
+
+    private EmbeddedChannel connect(HookChains chains, BareLineEndings bareLineEndings) {
         SessionSettings settings = new SessionSettings("mx.test", "ESMTP ready", 10_000, 10, 512, 4096, 20,
-                SessionSettings.BareLineEndings.REJECT, spool, 1024);
+                bareLineEndings, spool, 1024, SessionSettings.AuthPolicy.UNTHROTTLED);
         HookRunner runner = new HookRunner(Runnable::run, TestHooks.TIMER, Duration.ofSeconds(5), HookResult.denySoft("failed").withReplyCode(451), new Statistics());
-        SmtpServer.Setup setup = new SmtpServer.Setup(settings, new SmtpServer.Limits(1000, 300, 180, 10, 10), runner, TestHooks.NO_SUPPORT, null);
+        SmtpServer.Setup setup = new SmtpServer.Setup(settings, new SmtpServer.Limits(1000, 300, 180, 10, 10, 30, Duration.ofMinutes(10)), runner, TestHooks.NO_SUPPORT, null);
         server = new SmtpServer(1, () -> chains, setup, new Statistics());
         channel = new EmbeddedChannel() {
             @Override
@@ -97,7 +105,71 @@ class SmtpConnectionHandlerTest {
         write("NO");
         assertEquals("", output());
         write("OP\r\nNOOP\n");
-        assertEquals("250 2.0.0 OK\r\n250 2.0.0 OK\r\n", output());
+        assertEquals("250 2.0.0 OK\r\n", output());
+        write("NOOP\r\n");
+        assertEquals(BARE_LINE_ENDING, output());
+    }
+
+    private static final String BARE_LINE_ENDING =
+            "500 5.5.2 Syntax error: a command line must end with CRLF and hold no bare CR, LF or NUL (RFC 5321 2.3.8)\r\n";
+
+    @Test
+    void aBareLfCrOrNulNeverMakesTwoCommandsOfOneLine() {
+        connect(new TestHooks().add(HookType.RCPT, "ok", 10, (RcptHook) ctx -> HookResult.ok()).chains());
+        output();
+        write("EHLO a.example\r\n");
+        output();
+        write("MAIL FROM:<a@a.example>\nRCPT TO:<b@b.example>\r\nNOOP\r\n");
+        assertEquals(BARE_LINE_ENDING + "250 2.0.0 OK\r\n", output());
+        write("MAIL FROM:<a@a.example>\n\nRCPT TO:<b@b.example>\nQUIT\r\n");
+        assertEquals(BARE_LINE_ENDING, output());
+        write("MAIL FROM:<a@a.example>\rRCPT TO:<b@b.example>\r\n");
+        assertEquals(BARE_LINE_ENDING, output());
+        write("NOOP\0QUIT\r\n");
+        assertEquals(BARE_LINE_ENDING, output());
+        write(" NOOP\r\n\tNOOP\r\n");
+        assertEquals("500 5.5.2 Syntax error: a command line must not start with white space\r\n".repeat(2), output());
+        assertTrue(channel.isOpen());
+        write("MAIL FROM:<a@a.example>\r\n");
+        assertTrue(output().startsWith("250 2.1.0 "));
+    }
+
+    /** Published SMTP smuggling end-of-data variants (SEC Consult, 2023), each followed by a smuggled command. */
+    private static final List<String> SMUGGLED_ENDINGS = List.of("\n.\n", "\n.\r\n", "\r.\r\n", "\r.\n", "\r\n.\n",
+            "\r\n.\r", "\r\n.\r\r\n", "\r\n\0.\r\n", "\r\n.\n\r\n");
+
+    @Test
+    void onlyCrLfDotCrLfEndsDataInEitherMode() {
+        for (BareLineEndings mode : BareLineEndings.values()) {
+            for (String ending : SMUGGLED_ENDINGS) {
+                List<String> queued = new ArrayList<>();
+                connect(new TestHooks().add(HookType.RCPT, "ok", 10, (RcptHook) ctx -> HookResult.ok())
+                        .add(HookType.QUEUE, "capture", 10, (QueueHook) ctx -> {
+                            queued.add(TestHooks.message(ctx.transaction()));
+                            return HookResult.ok();
+                        }).chains(), mode);
+                write("EHLO a.example\r\nMAIL FROM:<a@a.example>\r\nRCPT TO:<b@b.example>\r\nDATA\r\n");
+                output();
+                write("Subject: smuggle\r\n\r\nbody" + ending + "MAIL FROM:<evil@a.example>\r\nRCPT TO:<c@b.example>\r\n"
+                        + "DATA\r\n\r\n.\r\n");
+                String replies = output();
+                String what = mode + " " + ending.replace("\r", "<CR>").replace("\n", "<LF>").replace("\0", "<NUL>") + ": " + replies;
+                assertFalse(replies.contains("250 2.1.0"), what);
+                boolean bare = ending.replace("\r\n", "").contains("\r") || ending.replace("\r\n", "").contains("\n");
+                if (mode == BareLineEndings.REJECT && bare) {
+                    assertTrue(replies.startsWith("554 5.6.11 "), what);
+                    assertFalse(channel.isOpen(), what);
+                    assertEquals(List.of(), queued, what);
+                } else {
+                    assertTrue(replies.matches("250 2\\.0\\.0 Queued\r\n"), what);
+                    assertEquals(1, queued.size(), what);
+                    assertTrue(queued.get(0).contains("MAIL FROM:<evil@a.example>\r\nRCPT TO:<c@b.example>\r\nDATA\r\n"), what);
+                }
+                channel.finishAndReleaseAll();
+                server.close();
+            }
+        }
+        channel = null;
     }
 
     @Test

@@ -13,8 +13,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.postern.smtp.api.DataHeadersEndHook;
+import org.postern.smtp.api.DataPostHeadersHook;
+import org.postern.smtp.api.HeaderField;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.HookType;
 import org.postern.smtp.api.QueueHook;
@@ -37,15 +41,17 @@ class SmtpSessionTest {
     private final List<String> replies = transport.replies();
 
     private SmtpSession session(BareLineEndings bareLineEndings, long maxSize) {
-        HookChains chains = new TestHooks()
+        return session(bareLineEndings, maxSize, hooks -> { });
+    }
+
+    private SmtpSession session(BareLineEndings bareLineEndings, long maxSize, Consumer<TestHooks> extraHooks) {
+        TestHooks hooks = new TestHooks();
+        extraHooks.accept(hooks);
+        HookChains chains = hooks
                 .add(HookType.RCPT, "accept-example-org", 10, (RcptHook) ctx ->
                         ctx.recipient().normalizedHost().orElse("").equals("example.org") ? HookResult.ok() : HookResult.declined())
                 .add(HookType.QUEUE, "capture", 10, (QueueHook) ctx -> {
-                    try {
-                        queued.set(new String(ctx.transaction().message().readAllBytes(), StandardCharsets.ISO_8859_1));
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
+                    queued.set(TestHooks.message(ctx.transaction()));
                     return HookResult.ok();
                 })
                 .add(HookType.RESET_TRANSACTION, "resets", 10, (ResetTransactionHook) ctx -> {
@@ -54,10 +60,10 @@ class SmtpSessionTest {
                 })
                 .chains();
         SessionSettings settings = new SessionSettings("mx.test", "ESMTP ready", maxSize, 3, 512, 4096, 20,
-                bareLineEndings, spool, 64);
+                bareLineEndings, spool, 64, SessionSettings.AuthPolicy.UNTHROTTLED);
         HookRunner runner = new HookRunner(Runnable::run, TestHooks.TIMER, Duration.ofSeconds(5), HookResult.denySoft("failed").withReplyCode(451), new Statistics());
         SmtpSession session = new SmtpSession("t.1", new InetSocketAddress("192.0.2.7", 4000), new InetSocketAddress("127.0.0.1", 25),
-                settings, runner, () -> chains, TestHooks.NO_SUPPORT, transport, new Statistics());
+                settings, runner, () -> chains, TestHooks.NO_SUPPORT, transport, new Statistics(), new AuthFailureBudget(30, Duration.ofMinutes(10)));
         session.start(1, 1);
         return session;
     }
@@ -66,6 +72,69 @@ class SmtpSessionTest {
         int before = replies.size();
         session.onLine(SmtpLine.of(line));
         return replies.size() > before ? replies.get(replies.size() - 1) : null;
+    }
+
+    private SmtpSession inData(SmtpSession session) {
+        say(session, "EHLO client.example");
+        say(session, "MAIL FROM:<a@b.example>");
+        say(session, "RCPT TO:<c@example.org>");
+        assertEquals("354 go ahead", say(session, "DATA"));
+        return session;
+    }
+
+    @Test
+    void anEmptyMessageAndAHeaderWithoutBodyAreAnsweredAndQueued() {
+        List<String> headerHooks = new ArrayList<>();
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000, hooks -> hooks
+                .add(HookType.DATA_HEADERS_END, "seen", 10, (DataHeadersEndHook) ctx -> {
+                    headerHooks.add("data_headers_end " + ctx.transaction().header().orElseThrow().fields().stream().map(HeaderField::name).toList());
+                    return HookResult.declined();
+                })
+                .add(HookType.DATA_POST_HEADERS, "seen", 10, (DataPostHeadersHook) ctx -> {
+                    headerHooks.add("data_post_headers");
+                    return HookResult.declined();
+                }));
+        inData(session);
+        assertEquals("250 2.0.0 Queued", say(session, "."));
+        assertTrue(queued.get().startsWith("Received: from 192.0.2.7"), queued.get());
+        assertEquals(List.of("data_headers_end []", "data_post_headers"), headerHooks);
+        headerHooks.clear();
+        inData(session);
+        say(session, "Subject: x");
+        assertEquals("250 2.0.0 Queued", say(session, "."));
+        assertTrue(queued.get().endsWith("\r\nSubject: x\r\n\r\n"), queued.get());
+        assertEquals(List.of("data_headers_end [Subject]", "data_post_headers"), headerHooks);
+    }
+
+    @Test
+    void aRefusalWithDoneAtDataHeadersEndReadsTheRestOfTheMessageThenAnswersOnce() {
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000, hooks -> hooks
+                .add(HookType.DATA_HEADERS_END, "refuse", 10, (DataHeadersEndHook) ctx -> HookResult.done(554, "go away")));
+        inData(session);
+        say(session, "Subject: x");
+        assertEquals(null, say(session, ""));
+        assertEquals(null, say(session, "MAIL FROM:<smuggled@example.org>"));
+        assertEquals(null, say(session, "RCPT TO:<c@example.org>"));
+        assertTrue(session.inData());
+        assertEquals("554 5.0.0 go away", say(session, "."));
+        assertEquals(null, queued.get());
+        assertEquals("250 2.0.0 OK", say(session, "NOOP"));
+        assertEquals("503 5.5.1 Use MAIL before RCPT", say(session, "RCPT TO:<c@example.org>"));
+    }
+
+    @Test
+    void theHeaderLimitAndALongLineAtTheFinalDotAreAnswered() {
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000);
+        inData(session);
+        for (int i = 0; i < 60; i++) {
+            say(session, "X-Filler-" + i + ": " + "h".repeat(70));
+        }
+        assertEquals("552 5.3.4 Message header too large", say(session, "."));
+        inData(session);
+        say(session, "Subject: x");
+        session.onLine(new SmtpLine(new byte[0], true, false, true));
+        assertEquals("500 5.5.2 Message line too long", say(session, "."));
+        assertEquals(null, queued.get());
     }
 
     private static SmtpLine bareLf(String text) {
@@ -145,9 +214,10 @@ class SmtpSessionTest {
         say(session, "");
         session.onLine(bareLf("."));
         session.onLine(bareLf("MAIL FROM:<evil@example.org>"));
+        assertEquals(null, say(session, "."), "<LF>.<CRLF> is content: the CRLF before the dot is part of the terminator");
         assertTrue(session.inData());
         assertEquals("250 2.0.0 Queued", say(session, "."));
-        assertTrue(queued.get().endsWith("\r\n\r\n.\r\nMAIL FROM:<evil@example.org>\r\n"), queued.get());
+        assertTrue(queued.get().endsWith("\r\n\r\n.\r\nMAIL FROM:<evil@example.org>\r\n.\r\n"), queued.get());
     }
 
     @Test
