@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLContext;
@@ -106,6 +107,27 @@ public class StartTlsIT extends PosternTestSupport {
     public void authIsOfferedAndAcceptedOnlyAfterStartTls() throws Exception {
         assertEquals("plain offers auth: False\nplain auth: 530 5.7.0 Must issue a STARTTLS command first\n"
                 + "tls offers auth: True\ntls auth: 235\n", runAuthScript());
+    }
+
+    @Test
+    public void whatWasLearntBeforeStartTlsIsForgotten() throws Exception {
+        org.postern.smtp.api.NoteKey<String> learnt = org.postern.smtp.api.NoteKey.of("test.learnt", String.class);
+        List<String> seenAtEhlo = new java.util.concurrent.CopyOnWriteArrayList<>();
+        hook(HookType.EHLO, 10, ctx -> {
+            seenAtEhlo.add(ctx.session().notes().get(learnt).orElse("nothing") + (ctx.session().tls() ? " (tls)" : ""));
+            ctx.session().notes().put(learnt, "said EHLO");
+            return HookResult.declined();
+        });
+        String script = String.join("\n",
+                "import smtplib, ssl, sys",
+                "with smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=20) as smtp:",
+                "    smtp.ehlo('python.example')",
+                "    smtp.starttls(context=ssl._create_unverified_context())",
+                "    smtp.ehlo('python.example')");
+        Process python = new ProcessBuilder("python3", "-c", script, Integer.toString(port)).redirectErrorStream(true).start();
+        String output = new String(python.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(output, 0, python.waitFor());
+        assertEquals("RFC 3207 4.2: the session's notes start afresh", List.of("nothing", "nothing (tls)"), seenAtEhlo);
     }
 
     @Test

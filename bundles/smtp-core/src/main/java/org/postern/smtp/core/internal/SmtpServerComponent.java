@@ -37,6 +37,7 @@ import org.postern.smtp.core.internal.dispatch.Statistics;
 import org.postern.smtp.core.internal.netty.SmtpServer;
 import org.postern.smtp.core.internal.protocol.SessionSettings;
 import org.postern.smtp.core.internal.protocol.SessionSettings.BareLineEndings;
+import org.postern.smtp.core.internal.protocol.Spool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -135,6 +136,9 @@ public final class SmtpServerComponent {
         @AttributeDefinition(description = "Seconds over which auth.failures.per.ip is counted")
         int auth_failure_window() default 600;
 
+        @AttributeDefinition(description = "Per-IP limits count an IPv6 client by its network of this prefix length (1-128)")
+        int ipv6_prefix_length() default 64;
+
         @AttributeDefinition(description = "Reply code given when a plugin fails or times out (4xx)")
         int hook_failure_code() default 451;
 
@@ -169,7 +173,9 @@ public final class SmtpServerComponent {
         hookTimer.setRemoveOnCancelPolicy(true);
         SmtpServer started = null;
         try {
-            started = new SmtpServer(ioThreads, registry::chains, setup(config), statistics);
+            SmtpServer.Setup setup = setup(config);
+            prepareSpool(setup.settings().spoolFolder(), true);
+            started = new SmtpServer(ioThreads, registry::chains, setup, statistics);
             List<String> failures = started.listenOn(listenAddresses(config));
             if (!failures.isEmpty()) {
                 throw new IllegalStateException("cannot listen: " + failures);
@@ -214,6 +220,7 @@ public final class SmtpServerComponent {
             LOG.warn("configuration {}: io.threads={} takes effect after a restart; {} I/O threads keep running",
                     PID, config.io_threads(), ioThreads);
         }
+        prepareSpool(setup.settings().spoolFolder(), false);
         server.configure(setup);
         List<String> failures = server.listenOn(addresses);
         failures.forEach(failure -> LOG.error("configuration {}: key 'listen': cannot listen on {}", PID, failure));
@@ -226,6 +233,26 @@ public final class SmtpServerComponent {
         hookExecutor.shutdownNow();
         hookTimer.shutdownNow();
         LOG.info("SMTP server stopped");
+    }
+
+    /**
+     * Creates the spool folder; at start, also deletes the body files a crash left there (no session of this
+     * server exists yet). A folder that cannot be made is logged: messages then fail with 452 at the dot.
+     */
+    private static void prepareSpool(Path folder, boolean sweep) {
+        try {
+            if (sweep) {
+                int swept = Spool.prepareFolder(folder);
+                if (swept > 0) {
+                    LOG.warn("deleted {} spool file(s) left in {} by an earlier run", swept, folder);
+                }
+            } else {
+                Files.createDirectories(folder);
+            }
+        } catch (IOException e) {
+            LOG.error("spool folder {} cannot be used ({}); messages larger than spool.memory.threshold will be refused",
+                    folder, e.toString());
+        }
     }
 
     /** The addresses the server listens on. */
@@ -274,7 +301,8 @@ public final class SmtpServerComponent {
                 positive(config.max_connections(), "max.connections"),
                 positive(config.max_connections_per_ip(), "max.connections.per.ip"),
                 positive(config.auth_failures_per_ip(), "auth.failures.per.ip"),
-                Duration.ofSeconds(positive(config.auth_failure_window(), "auth.failure.window")));
+                Duration.ofSeconds(positive(config.auth_failure_window(), "auth.failure.window")),
+                ipv6PrefixLength(config.ipv6_prefix_length()));
         return new SmtpServer.Setup(settings, limits, runner, support, tlsContext(config));
     }
 
@@ -299,6 +327,13 @@ public final class SmtpServerComponent {
     private static <N extends Number> N positive(N value, String key) {
         if (value.longValue() <= 0) {
             throw new IllegalArgumentException("key '" + key + "': " + value + " must be positive");
+        }
+        return value;
+    }
+
+    private static int ipv6PrefixLength(int value) {
+        if (value < 1 || value > 128) {
+            throw new IllegalArgumentException("key 'ipv6.prefix.length': " + value + " is not between 1 and 128");
         }
         return value;
     }

@@ -36,7 +36,8 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
     private long lastActivityNanos = System.nanoTime();
     private boolean draining;
     private boolean unflushed;
-    private boolean counted;
+    /** The client network this connection is counted under in the limits; null once its place is freed. */
+    private String countedAs;
     private boolean discardUntilTls;
     private boolean encrypted;
 
@@ -50,7 +51,8 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
         this.ctx = ctx;
         InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
         InetSocketAddress local = (InetSocketAddress) ctx.channel().localAddress();
-        if (!server.limiter().acquire(remote.getAddress())) {
+        countedAs = server.limiter().acquire(remote.getAddress());
+        if (countedAs == null) {
             LOG.warn("refused connection from {}: connection limit reached", remote);
             server.connectionRefused();
             ctx.writeAndFlush(Unpooled.wrappedBuffer(Reply.of(421, "4.7.0",
@@ -58,7 +60,6 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
                     .addListener(ChannelFutureListener.CLOSE);
             return;
         }
-        counted = true;
         ctx.channel().config().setAutoRead(false);
         session = server.newSession(setup, remote, local, this);
         LOG.debug("session {}: connection from {}", session.id(), remote);
@@ -171,9 +172,9 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
 
     /** Frees this connection's place in the limits, once: when the server closes it, or when it is gone. */
     private void releaseConnectionSlot() {
-        if (counted) {
-            counted = false;
-            server.limiter().release(((InetSocketAddress) ctx.channel().remoteAddress()).getAddress());
+        if (countedAs != null) {
+            server.limiter().release(countedAs);
+            countedAs = null;
         }
     }
 

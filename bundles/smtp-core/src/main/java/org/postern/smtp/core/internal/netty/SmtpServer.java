@@ -43,7 +43,7 @@ public final class SmtpServer implements AutoCloseable {
 
     /** Settings of the connection layer. */
     public record Limits(int maxLineLength, int commandTimeoutSeconds, int dataTimeoutSeconds, int maxConnections,
-            int maxConnectionsPerIp, int authFailuresPerIp, Duration authFailureWindow) {
+            int maxConnectionsPerIp, int authFailuresPerIp, Duration authFailureWindow, int ipv6PrefixLength) {
     }
 
     /**
@@ -58,7 +58,7 @@ public final class SmtpServer implements AutoCloseable {
     private final Statistics statistics;
     private final Set<SmtpSession> sessions = ConcurrentHashMap.newKeySet();
     private final ConnectionLimiter limiter = new ConnectionLimiter();
-    private final AuthFailureBudget authFailures = new AuthFailureBudget(1, Duration.ZERO);
+    private final AuthFailureBudget authFailures = new AuthFailureBudget(1, Duration.ZERO, 64);
     private final EventLoopGroup acceptors = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final EventLoopGroup workers;
     private final Map<InetSocketAddress, Channel> listeners = new LinkedHashMap<>();
@@ -75,8 +75,9 @@ public final class SmtpServer implements AutoCloseable {
 
     /** Applies a new setup to connections accepted from now on. */
     public void configure(Setup newSetup) {
-        limiter.limits(newSetup.limits().maxConnections(), newSetup.limits().maxConnectionsPerIp());
-        authFailures.limits(newSetup.limits().authFailuresPerIp(), newSetup.limits().authFailureWindow());
+        Limits limits = newSetup.limits();
+        limiter.limits(limits.maxConnections(), limits.maxConnectionsPerIp(), limits.ipv6PrefixLength());
+        authFailures.limits(limits.authFailuresPerIp(), limits.authFailureWindow(), limits.ipv6PrefixLength());
         setup = newSetup;
     }
 

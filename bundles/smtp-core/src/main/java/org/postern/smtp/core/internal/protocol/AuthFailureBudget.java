@@ -1,16 +1,14 @@
 package org.postern.smtp.core.internal.protocol;
 
-import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
 /**
  * Failed AUTH attempts per client network across connections: once a network has used up its budget within
- * the window, it may not try again until the window has passed. An IPv6 client is counted by its /64, as one
- * host usually owns a whole /64. The table is bounded; when full, networks not yet in it are not counted
+ * the window, it may not try again until the window has passed. Clients are counted by {@link ClientNetwork}
+ * (an IPv6 client by its prefix). The table is bounded; when full, networks not yet in it are not counted
  * (their sessions are still slowed down by the per-session delay).
  */
 public final class AuthFailureBudget {
@@ -22,27 +20,29 @@ public final class AuthFailureBudget {
     private final ConcurrentMap<String, Window> windows = new ConcurrentHashMap<>();
     private volatile int maxFailures;
     private volatile long windowNanos;
+    private volatile int ipv6PrefixLength;
 
-    public AuthFailureBudget(int maxFailures, Duration window) {
-        limits(maxFailures, window);
+    public AuthFailureBudget(int maxFailures, Duration window, int ipv6PrefixLength) {
+        limits(maxFailures, window, ipv6PrefixLength);
     }
 
     /** Changes the budget; failures already counted stay counted. */
-    public void limits(int maxFailures, Duration window) {
+    public void limits(int maxFailures, Duration window, int ipv6PrefixLength) {
         this.maxFailures = maxFailures;
         this.windowNanos = window.toNanos();
+        this.ipv6PrefixLength = ipv6PrefixLength;
     }
 
     /** True when the client's network has no failed attempts left in the current window. */
     public boolean exhausted(InetAddress client) {
-        Window window = windows.get(network(client));
+        Window window = windows.get(ClientNetwork.of(client, ipv6PrefixLength));
         return window != null && !expired(window, System.nanoTime()) && window.failures() >= maxFailures;
     }
 
     /** Counts one failed attempt; returns true when it used up the budget. */
     public boolean failed(InetAddress client) {
         long now = System.nanoTime();
-        String key = network(client);
+        String key = ClientNetwork.of(client, ipv6PrefixLength);
         if (windows.size() >= MAX_TRACKED && !windows.containsKey(key)) {
             windows.values().removeIf(window -> expired(window, now));
             if (windows.size() >= MAX_TRACKED) {
@@ -56,14 +56,5 @@ public final class AuthFailureBudget {
 
     private boolean expired(Window window, long now) {
         return now - window.startNanos() > windowNanos;
-    }
-
-    static String network(InetAddress client) {
-        byte[] address = client.getAddress();
-        if (client instanceof Inet6Address) {
-            address = Arrays.copyOf(address, 8);
-            return "v6:" + java.util.HexFormat.of().formatHex(address);
-        }
-        return client.getHostAddress();
     }
 }

@@ -23,6 +23,7 @@ final class MessageReceiver {
     private boolean headerTooBig;
     private boolean lineTooLong;
     private Reply refusal;
+    private IOException spoolFailure;
 
     MessageReceiver(Spool body, long maxSize, int maxHeaderSize) {
         this.body = body;
@@ -30,11 +31,24 @@ final class MessageReceiver {
         this.maxHeaderSize = maxHeaderSize;
     }
 
-    /** Takes one line; returns true when this line completed the header. */
-    boolean line(byte[] bytes, int offset, int length) throws IOException {
+    /**
+     * Takes one line; returns true when this line completed the header. A spool write that fails refuses
+     * the message (452 4.3.1 at the final dot) instead of failing the session.
+     */
+    boolean line(byte[] bytes, int offset, int length) {
         if (refusal != null) {
             return false;
         }
+        try {
+            return store(bytes, offset, length);
+        } catch (IOException e) {
+            spoolFailure = e;
+            refusal = Reply.of(452, "4.3.1", "Insufficient system storage, try again later");
+            return false;
+        }
+    }
+
+    private boolean store(byte[] bytes, int offset, int length) throws IOException {
         size += length + 2;
         if (size > maxSize) {
             tooBig = true;
@@ -73,6 +87,11 @@ final class MessageReceiver {
 
     Reply refusal() {
         return refusal;
+    }
+
+    /** Why the message could not be spooled, or null. */
+    IOException spoolFailure() {
+        return spoolFailure;
     }
 
     void lineTooLong() {

@@ -8,11 +8,15 @@ import static org.postern.smtp.api.ReturnCode.DENY_DISCONNECT;
 import static org.postern.smtp.api.ReturnCode.DONE;
 
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.HookType;
 import org.postern.smtp.api.ReturnCode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The one place that turns a hook's answer into what the client is told: qpsmtpd's {@code *_respond}
@@ -28,7 +32,12 @@ public final class Responses {
     public record Decision(Reply reply, boolean close) {
     }
 
+    private static final Logger LOG = LoggerFactory.getLogger(Responses.class);
     private static final Map<HookType, Map<ReturnCode, Rule>> TABLE = new EnumMap<>(HookType.class);
+    private static final Set<HookType> MESSAGE_ACCEPTANCE_HOOKS = EnumSet.of(HookType.DATA_HEADERS_END,
+            HookType.DATA_POST_HEADERS, HookType.DATA_POST, HookType.QUEUE_PRE, HookType.QUEUE);
+    private static final Decision INVALID_DONE =
+            new Decision(Reply.of(451, "4.3.0", "Temporary failure, please try again later"), false);
 
     static {
         rules(HookType.PRE_CONNECTION)
@@ -132,6 +141,11 @@ public final class Responses {
     public static Decision decide(HookType hook, HookResult answer, String subject) {
         if (answer.code() == DONE && answer.replyCode().isPresent()) {
             int code = answer.replyCode().get();
+            if (!doneReplyAllowed(hook, code)) {
+                LOG.error("a plugin answered DONE with reply code {} at {}, which cannot be sent there; answering {} instead",
+                        code, hook.hookName(), INVALID_DONE.reply());
+                return INVALID_DONE;
+            }
             return new Decision(new Reply(code, answer.enhancedStatus().orElse(genericStatus(code)), answer.message()), false);
         }
         Rule rule = TABLE.getOrDefault(hook, Map.of()).get(answer.code());
@@ -139,6 +153,18 @@ public final class Responses {
             return null;
         }
         return new Decision(replyFor(rule, answer, subject), rule.close());
+    }
+
+    /**
+     * A plugin's own reply must be a final one (no 1xx or 3xx: the core would wait for lines the client will
+     * not send), and from the content hooks on only the queue's OK may claim the message was accepted.
+     */
+    private static boolean doneReplyAllowed(HookType hook, int code) {
+        int kind = code / 100;
+        if (code < 200 || code > 599 || kind == 3) {
+            return false;
+        }
+        return kind != 2 || !MESSAGE_ACCEPTANCE_HOOKS.contains(hook);
     }
 
     /** A reply from a rule, with the plugin's message, reply code and status code where it gave valid ones. */

@@ -10,7 +10,7 @@ final class SessionState implements Session {
     private final String id;
     private final InetSocketAddress remote;
     private final InetSocketAddress local;
-    private final Notes notes = Notes.create();
+    private volatile Notes notes = Notes.create();
     private volatile String heloHost;
     private volatile boolean extended;
     private volatile String authenticatedUser;
@@ -70,6 +70,7 @@ final class SessionState implements Session {
         extended = false;
         authenticatedUser = null;
         authMechanism = null;
+        notes = Notes.create();
     }
 
     /** Protocol and cipher, e.g. {@code TLSv1.3:TLS_AES_256_GCM_SHA384}, or null. */

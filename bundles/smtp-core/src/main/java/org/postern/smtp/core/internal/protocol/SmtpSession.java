@@ -3,7 +3,6 @@ package org.postern.smtp.core.internal.protocol;
 import static java.util.concurrent.CompletableFuture.completedFuture;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.ZonedDateTime;
@@ -144,6 +143,12 @@ public final class SmtpSession {
         }
         if (mode == Mode.AUTH) {
             mode = Mode.COMMAND;
+            if (line.tooLong() || line.bytes().length > settings.maxCommandLineLength()) {
+                sasl = null;
+                send(Reply.of(500, "5.5.6", "Authentication Exchange line is too long"));
+                track(completedFuture(null));
+                return;
+            }
             track(saslStep(sasl.respond(new String(line.bytes(), StandardCharsets.UTF_8).strip())));
             return;
         }
@@ -453,12 +458,8 @@ public final class SmtpSession {
         byte[] bytes = bare ? MessageReceiver.normalizeBareCr(line.bytes()) : line.bytes();
         // A lone dot that did not end DATA was not dot-stuffed by the client: it is content.
         int offset = bytes.length > 1 && bytes[0] == '.' ? 1 : 0;
-        try {
-            if (message.line(bytes, offset, bytes.length - offset)) {
-                track(headersEnd(message));
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("spool write failed in session " + session.id(), e);
+        if (message.line(bytes, offset, bytes.length - offset)) {
+            track(headersEnd(message));
         }
     }
 
@@ -493,6 +494,10 @@ public final class SmtpSession {
                 return completedFuture(null);
             }
             Reply refusal = received.refusal();
+            if (received.spoolFailure() != null) {
+                LOG.error("session {}: message not spooled to {}: {}", session.id(), settings.spoolFolder(),
+                        received.spoolFailure().toString());
+            }
             if (refusal == null && received.tooBig()) {
                 refusal = Reply.of(552, "5.3.4", "Message too big!");
             } else if (refusal == null && received.headerTooBig()) {

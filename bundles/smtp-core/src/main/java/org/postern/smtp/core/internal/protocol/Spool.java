@@ -15,6 +15,7 @@ import java.util.Arrays;
  * The message body of one transaction: kept in memory up to a small threshold, then in a file of the spool
  * folder, so a session's memory stays small whatever the message size. Once on disk, the memory buffer is
  * the write buffer, so a message of many short lines costs few system calls. Written by one thread only.
+ * The folder is created, and left over files swept, once when the server starts ({@link #prepareFolder}).
  */
 public final class Spool implements AutoCloseable {
     private final Path folder;
@@ -50,7 +51,6 @@ public final class Spool implements AutoCloseable {
             return;
         }
         if (file == null) {
-            Files.createDirectories(folder);
             filePath = Files.createTempFile(folder, "body-", ".spool");
             file = FileChannel.open(filePath, StandardOpenOption.WRITE, StandardOpenOption.READ);
         }
@@ -76,11 +76,30 @@ public final class Spool implements AutoCloseable {
 
     /** A fresh stream over everything written so far. */
     public InputStream open() throws IOException {
+        if (memory == null) {
+            throw new IOException("the message body was discarded when its transaction ended");
+        }
         if (file == null) {
             return new ByteArrayInputStream(memory, 0, memoryLength);
         }
         flushMemory();
         return Channels.newInputStream(FileChannel.open(filePath, StandardOpenOption.READ));
+    }
+
+    /**
+     * Creates the spool folder and deletes the body files a crash left in it; returns how many. Call only
+     * while no session of this server uses the folder.
+     */
+    public static int prepareFolder(Path folder) throws IOException {
+        Files.createDirectories(folder);
+        int swept = 0;
+        try (var leftOvers = Files.newDirectoryStream(folder, "body-*.spool")) {
+            for (Path leftOver : leftOvers) {
+                Files.deleteIfExists(leftOver);
+                swept++;
+            }
+        }
+        return swept;
     }
 
     /** Deletes the spool file, if any. */

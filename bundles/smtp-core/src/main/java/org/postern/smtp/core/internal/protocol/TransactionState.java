@@ -24,6 +24,7 @@ final class TransactionState implements Transaction {
     private volatile Map<String, String> mailParameters = Map.of();
     private volatile ParsedHeader header;
     private volatile Spool body;
+    private volatile boolean discarded;
     private volatile long size;
 
     void sender(Address sender, Map<String, String> parameters) {
@@ -56,6 +57,7 @@ final class TransactionState implements Transaction {
         Spool spool = body;
         body = null;
         if (spool != null) {
+            discarded = true;
             spool.close();
         }
     }
@@ -88,6 +90,9 @@ final class TransactionState implements Transaction {
     @Override
     public InputStream body() throws IOException {
         Spool spool = body;
+        if (spool == null && discarded) {
+            throw new IOException("the message body was discarded when its transaction ended");
+        }
         return spool == null ? InputStream.nullInputStream() : spool.open();
     }
 

@@ -53,7 +53,7 @@ class SmtpConnectionHandlerTest {
         SessionSettings settings = new SessionSettings("mx.test", "ESMTP ready", 10_000, 10, 512, 4096, 20,
                 bareLineEndings, spool, 1024, SessionSettings.AuthPolicy.UNTHROTTLED);
         HookRunner runner = new HookRunner(Runnable::run, TestHooks.TIMER, Duration.ofSeconds(5), HookResult.denySoft("failed").withReplyCode(451), new Statistics());
-        SmtpServer.Setup setup = new SmtpServer.Setup(settings, new SmtpServer.Limits(1000, 300, 180, 10, 10, 30, Duration.ofMinutes(10)), runner, TestHooks.NO_SUPPORT, null);
+        SmtpServer.Setup setup = new SmtpServer.Setup(settings, new SmtpServer.Limits(1000, 300, 180, 10, 10, 30, Duration.ofMinutes(10), 64), runner, TestHooks.NO_SUPPORT, null);
         server = new SmtpServer(1, () -> chains, setup, new Statistics());
         channel = new EmbeddedChannel() {
             @Override

@@ -2,6 +2,7 @@ package org.postern.smtp.core.internal.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -12,18 +13,23 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.postern.smtp.api.AuthHook;
 import org.postern.smtp.api.DataHeadersEndHook;
+import org.postern.smtp.api.DataPostHook;
 import org.postern.smtp.api.DataPostHeadersHook;
 import org.postern.smtp.api.HeaderField;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.HookType;
+import org.postern.smtp.api.MailHook;
 import org.postern.smtp.api.QueueHook;
 import org.postern.smtp.api.RcptHook;
 import org.postern.smtp.api.ResetTransactionHook;
+import org.postern.smtp.api.Transaction;
 import org.postern.smtp.core.internal.dispatch.HookChains;
 import org.postern.smtp.core.internal.dispatch.HookRunner;
 import org.postern.smtp.core.internal.dispatch.Statistics;
@@ -35,6 +41,7 @@ class SmtpSessionTest {
     @TempDir
     Path spool;
 
+    private Path spoolFolder;
     private final AtomicReference<String> queued = new AtomicReference<>();
     private final List<String> resets = new ArrayList<>();
     private final RecordingTransport transport = new RecordingTransport();
@@ -60,10 +67,10 @@ class SmtpSessionTest {
                 })
                 .chains();
         SessionSettings settings = new SessionSettings("mx.test", "ESMTP ready", maxSize, 3, 512, 4096, 20,
-                bareLineEndings, spool, 64, SessionSettings.AuthPolicy.UNTHROTTLED);
+                bareLineEndings, spoolFolder == null ? spool : spoolFolder, 64, SessionSettings.AuthPolicy.UNTHROTTLED);
         HookRunner runner = new HookRunner(Runnable::run, TestHooks.TIMER, Duration.ofSeconds(5), HookResult.denySoft("failed").withReplyCode(451), new Statistics());
         SmtpSession session = new SmtpSession("t.1", new InetSocketAddress("192.0.2.7", 4000), new InetSocketAddress("127.0.0.1", 25),
-                settings, runner, () -> chains, TestHooks.NO_SUPPORT, transport, new Statistics(), new AuthFailureBudget(30, Duration.ofMinutes(10)));
+                settings, runner, () -> chains, TestHooks.NO_SUPPORT, transport, new Statistics(), new AuthFailureBudget(30, Duration.ofMinutes(10), 64));
         session.start(1, 1);
         return session;
     }
@@ -120,6 +127,72 @@ class SmtpSessionTest {
         assertEquals(null, queued.get());
         assertEquals("250 2.0.0 OK", say(session, "NOOP"));
         assertEquals("503 5.5.1 Use MAIL before RCPT", say(session, "RCPT TO:<c@example.org>"));
+    }
+
+    @Test
+    void aSpoolThatCannotBeWrittenRefusesTheMessageAtTheDotWith452() throws IOException {
+        spoolFolder = java.nio.file.Files.createFile(spool.resolve("not-a-folder")).resolve("spool");
+        SmtpSession session = inData(session(BareLineEndings.REJECT, 100_000));
+        say(session, "Subject: big");
+        say(session, "");
+        for (int i = 0; i < 20; i++) {
+            assertEquals(null, say(session, "x".repeat(70)));
+        }
+        assertEquals("452 4.3.1 Insufficient system storage, try again later", say(session, "."));
+        assertEquals(null, queued.get());
+        assertEquals("250 2.0.0 OK", say(session, "NOOP"));
+        inData(session);
+        say(session, "Subject: small");
+        assertEquals("250 2.0.0 Queued", say(session, "."), "a message that fits in memory still goes through");
+    }
+
+    @Test
+    void aDoneReplyThatCannotBeSentThereIsRefused() {
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000, hooks -> hooks
+                .add(HookType.MAIL, "continue", 10, (MailHook) ctx -> HookResult.done(354, "go on")));
+        say(session, "EHLO client.example");
+        assertEquals("451 4.3.0 Temporary failure, please try again later", say(session, "MAIL FROM:<a@b.example>"));
+        assertEquals("250 2.0.0 OK", say(session, "NOOP"), "no line is taken as an answer to a 354");
+    }
+
+    @Test
+    void onlyTheQueuesOkClaimsAMessageWasAccepted() {
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000, hooks -> hooks
+                .add(HookType.QUEUE, "claims", 5, (QueueHook) ctx -> HookResult.done(250, "fine, trust me")));
+        inData(session);
+        say(session, "Subject: x");
+        assertEquals("451 4.3.0 Temporary failure, please try again later", say(session, "."));
+        assertEquals(null, queued.get());
+    }
+
+    @Test
+    void aMessageWhoseClientLeftWhileContentHooksRanIsNeitherQueuedNorReadable() {
+        CompletableFuture<HookResult> verdict = new CompletableFuture<>();
+        AtomicReference<Transaction> seen = new AtomicReference<>();
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000, hooks -> hooks
+                .add(HookType.DATA_POST, "slow", 10, (DataPostHook) ctx -> {
+                    seen.set(ctx.transaction());
+                    return HookResult.later(verdict);
+                }));
+        inData(session);
+        say(session, "Subject: x");
+        say(session, "");
+        say(session, "body");
+        assertEquals(null, say(session, "."));
+        session.onClosed();
+        verdict.complete(HookResult.declined());
+        assertEquals(null, queued.get());
+        assertThrows(IOException.class, () -> seen.get().body().readAllBytes());
+    }
+
+    @Test
+    void anOverlongAuthExchangeLineEndsTheExchange() {
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000, hooks -> hooks
+                .add(HookType.AUTH, "nobody", 10, (AuthHook) ctx -> HookResult.deny()));
+        say(session, "EHLO client.example");
+        assertEquals("334 VXNlcm5hbWU6", say(session, "AUTH LOGIN"));
+        assertEquals("500 5.5.6 Authentication Exchange line is too long", say(session, "A".repeat(600)));
+        assertEquals("250 2.0.0 OK", say(session, "NOOP"));
     }
 
     @Test
