@@ -95,6 +95,10 @@ public class StartTlsIT extends PosternTestSupport {
             "        print('tls auth refused:', e)");
 
     private String runAuthScript() throws Exception {
+        return runAuthScript(port);
+    }
+
+    private String runAuthScript(int port) throws Exception {
         hook(HookType.AUTH, 10, ctx -> ((org.postern.smtp.api.AuthContext) ctx).clearPassword().orElse("").equals("secret")
                 ? HookResult.ok() : HookResult.deny());
         Process python = new ProcessBuilder("python3", "-c", AUTH_SCRIPT, Integer.toString(port)).redirectErrorStream(true).start();
@@ -107,6 +111,27 @@ public class StartTlsIT extends PosternTestSupport {
     public void authIsOfferedAndAcceptedOnlyAfterStartTls() throws Exception {
         assertEquals("plain offers auth: False\nplain auth: 530 5.7.0 Must issue a STARTTLS command first\n"
                 + "tls offers auth: True\ntls auth: 235\n", runAuthScript());
+    }
+
+    @Test
+    public void tlsBeforeAuthCanBeSetPerListener() throws Exception {
+        int submission = freePort();
+        java.util.Hashtable<String, Object> settings = new java.util.Hashtable<>(tlsSettings);
+        settings.put("me", "test.postern");
+        settings.put("listen", new String[] {"mx=127.0.0.1:" + port, "submission=127.0.0.1:" + submission});
+        settings.put("listener.mx.tls.before.auth", "false");
+        configAdmin.getConfiguration("org.postern.smtp.server", "?").update(settings);
+        awaitListening(submission);
+        try {
+            assertEquals("on the listener that keeps the server's default",
+                    "plain offers auth: False\nplain auth: 530 5.7.0 Must issue a STARTTLS command first\n"
+                    + "tls offers auth: True\ntls auth: 235\n", runAuthScript(submission));
+            unregisterTestPlugins();
+            String mx = runAuthScript(port);
+            assertTrue(mx, mx.startsWith("plain offers auth: True\nplain auth: 235 2.7.0 PLAIN authentication successful for alice"));
+        } finally {
+            port = startServer(tlsSettings);
+        }
     }
 
     @Test

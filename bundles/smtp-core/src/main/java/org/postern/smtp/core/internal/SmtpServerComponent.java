@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -54,7 +55,8 @@ public final class SmtpServerComponent {
 
     @ObjectClassDefinition(name = "Postern SMTP server", description = "Listeners, limits and timeouts of the SMTP core")
     public @interface Config {
-        @AttributeDefinition(description = "Addresses to listen on, host:port, several allowed")
+        @AttributeDefinition(description = "Addresses to listen on, [name=]host:port, several allowed; "
+                + "listener.<name>.tls.before.auth overrides tls.before.auth for one named listener")
         String[] listen() default {"127.0.0.1:2525"};
 
         @AttributeDefinition(description = "This server's host name, in replies and Received headers (qpsmtpd's 'me')")
@@ -157,7 +159,7 @@ public final class SmtpServerComponent {
     private final SmtpServer server;
 
     @Activate
-    public SmtpServerComponent(Config config, BundleContext context, @Reference HookRegistry registry,
+    public SmtpServerComponent(Config config, Map<String, Object> properties, BundleContext context, @Reference HookRegistry registry,
             @Reference ConfigItems items, @Reference UserConfigItems userItems) {
         this.context = context;
         this.registry = registry;
@@ -173,10 +175,11 @@ public final class SmtpServerComponent {
         hookTimer.setRemoveOnCancelPolicy(true);
         SmtpServer started = null;
         try {
-            SmtpServer.Setup setup = setup(config);
+            List<SmtpServer.Listener> listeners = ListenerConfig.listeners(config.listen());
+            SmtpServer.Setup setup = setup(config, properties, listeners);
             prepareSpool(setup.settings().spoolFolder(), true);
             started = new SmtpServer(ioThreads, registry::chains, setup, statistics);
-            List<String> failures = started.listenOn(listenAddresses(config));
+            List<String> failures = started.listenOn(listeners);
             if (!failures.isEmpty()) {
                 throw new IllegalStateException("cannot listen: " + failures);
             }
@@ -196,12 +199,12 @@ public final class SmtpServerComponent {
      * A configuration with a bad value is refused as a whole, and the previous one stays in force.
      */
     @Modified
-    void modified(Config config) {
+    void modified(Config config, Map<String, Object> properties) {
         SmtpServer.Setup setup;
-        List<InetSocketAddress> addresses;
+        List<SmtpServer.Listener> listeners;
         try {
-            setup = setup(config);
-            addresses = listenAddresses(config);
+            listeners = ListenerConfig.listeners(config.listen());
+            setup = setup(config, properties, listeners);
             positive(config.hook_threads(), "hook.threads");
         } catch (IllegalArgumentException e) {
             LOG.error("configuration {} not applied, the previous one stays in force: {}", PID, e.getMessage());
@@ -222,7 +225,7 @@ public final class SmtpServerComponent {
         }
         prepareSpool(setup.settings().spoolFolder(), false);
         server.configure(setup);
-        List<String> failures = server.listenOn(addresses);
+        List<String> failures = server.listenOn(listeners);
         failures.forEach(failure -> LOG.error("configuration {}: key 'listen': cannot listen on {}", PID, failure));
         LOG.info("configuration {} applied to new connections", PID);
     }
@@ -270,7 +273,7 @@ public final class SmtpServerComponent {
     }
 
     /** Builds a connection setup from the configuration, naming the key of the first bad value. */
-    private SmtpServer.Setup setup(Config config) {
+    private SmtpServer.Setup setup(Config config, Map<String, Object> properties, List<SmtpServer.Listener> listeners) {
         SessionSettings settings = new SessionSettings(config.me(), config.greeting(),
                 positive(config.max_message_size(), "max.message.size"),
                 positive(config.max_recipients(), "max.recipients"),
@@ -303,7 +306,8 @@ public final class SmtpServerComponent {
                 positive(config.auth_failures_per_ip(), "auth.failures.per.ip"),
                 Duration.ofSeconds(positive(config.auth_failure_window(), "auth.failure.window")),
                 ipv6PrefixLength(config.ipv6_prefix_length()));
-        return new SmtpServer.Setup(settings, limits, runner, support, tlsContext(config));
+        return new SmtpServer.Setup(settings, ListenerConfig.listenerSettings(properties, listeners, settings), limits,
+                runner, support, tlsContext(config));
     }
 
     /** The TLS context for STARTTLS from the configured keystore, or null when none is configured. */
@@ -353,21 +357,6 @@ public final class SmtpServerComponent {
         }
     }
 
-    private static List<InetSocketAddress> listenAddresses(Config config) {
-        List<InetSocketAddress> addresses = new ArrayList<>();
-        for (String listen : config.listen()) {
-            for (String address : listen.split(",")) {
-                if (!address.isBlank()) {
-                    addresses.add(parseAddress(address));
-                }
-            }
-        }
-        if (addresses.isEmpty()) {
-            throw new IllegalArgumentException("key 'listen': no address given");
-        }
-        return addresses;
-    }
-
     private static Path spoolFolder(Config config, BundleContext context) {
         if (!config.spool_dir().isBlank()) {
             return Path.of(config.spool_dir());
@@ -386,23 +375,5 @@ public final class SmtpServerComponent {
                 });
         executor.allowCoreThreadTimeOut(true);
         return executor;
-    }
-
-    static InetSocketAddress parseAddress(String listen) {
-        String text = listen.trim();
-        int colon = text.lastIndexOf(':');
-        try {
-            String host = text.substring(0, colon);
-            if (host.startsWith("[") && host.endsWith("]")) {
-                host = host.substring(1, host.length() - 1);
-            }
-            InetSocketAddress address = new InetSocketAddress(host, Integer.parseInt(text.substring(colon + 1)));
-            if (address.isUnresolved()) {
-                throw new IllegalArgumentException("unknown host");
-            }
-            return address;
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException("key 'listen': '" + listen + "' is not host:port (" + e.getMessage() + ")");
-        }
     }
 }

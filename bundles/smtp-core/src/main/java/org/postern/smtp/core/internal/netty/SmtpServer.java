@@ -51,7 +51,25 @@ public final class SmtpServer implements AutoCloseable {
      *
      * @param tls the server's TLS context for STARTTLS, or null when no certificate is configured
      */
-    public record Setup(SessionSettings settings, Limits limits, HookRunner runner, PluginSupport support, SslContext tls) {
+    public record Setup(SessionSettings settings, Map<String, SessionSettings> listenerSettings, Limits limits,
+            HookRunner runner, PluginSupport support, SslContext tls) {
+        /** A setup whose listeners all use the same settings. */
+        public Setup(SessionSettings settings, Limits limits, HookRunner runner, PluginSupport support, SslContext tls) {
+            this(settings, Map.of(), limits, runner, support, tls);
+        }
+
+        /** This setup as one listener's connections see it: with that listener's own settings, if it has any. */
+        Setup forListener(String name) {
+            SessionSettings own = listenerSettings.get(name);
+            return own == null ? this : new Setup(own, Map.of(), limits, runner, support, tls);
+        }
+    }
+
+    /** An address to listen on, and the name that selects its own settings ({@code listener.<name>.*}). */
+    public record Listener(String name, InetSocketAddress address) {
+    }
+
+    private record Bound(String name, Channel channel) {
     }
 
     private final Supplier<HookChains> chains;
@@ -61,7 +79,7 @@ public final class SmtpServer implements AutoCloseable {
     private final AuthFailureBudget authFailures = new AuthFailureBudget(1, Duration.ZERO, 64);
     private final EventLoopGroup acceptors = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final EventLoopGroup workers;
-    private final Map<InetSocketAddress, Channel> listeners = new LinkedHashMap<>();
+    private final Map<InetSocketAddress, Bound> listeners = new LinkedHashMap<>();
     private final AtomicLong sessionCounter = new AtomicLong();
     private final String idPrefix = Long.toString(System.currentTimeMillis() / 1000 % 1_000_000, 36);
     private volatile Setup setup;
@@ -82,25 +100,27 @@ public final class SmtpServer implements AutoCloseable {
     }
 
     /**
-     * Listens on exactly these addresses: binds the new ones, closes the ones no longer wanted (their open
-     * sessions go on). Returns the addresses that could not be bound, each with its reason.
+     * Listens on exactly these listeners: binds the new ones, closes the ones no longer wanted or renamed (their
+     * open sessions go on). Returns the listeners that could not be bound, each with its reason.
      */
-    public synchronized List<String> listenOn(Collection<InetSocketAddress> addresses) {
+    public synchronized List<String> listenOn(Collection<Listener> wanted) {
         List<InetSocketAddress> removed = new ArrayList<>(listeners.keySet());
-        removed.removeAll(addresses);
+        removed.removeIf(address -> wanted.stream().anyMatch(listener -> listener.address().equals(address)
+                && listener.name().equals(listeners.get(address).name())));
         for (InetSocketAddress address : removed) {
-            listeners.remove(address).close().syncUninterruptibly();
+            listeners.remove(address).channel().close().syncUninterruptibly();
             LOG.info("stopped listening on {}; open sessions finish", address);
         }
         List<String> failures = new ArrayList<>();
-        for (InetSocketAddress address : addresses) {
+        for (Listener listener : wanted) {
+            InetSocketAddress address = listener.address();
             if (listeners.containsKey(address)) {
                 continue;
             }
             try {
-                Channel channel = bootstrap().bind(address).sync().channel();
-                listeners.put(address, channel);
-                LOG.info("listening on {}", channel.localAddress());
+                Channel channel = bootstrap(listener.name()).bind(address).sync().channel();
+                listeners.put(address, new Bound(listener.name(), channel));
+                LOG.info("listening on {} ({})", channel.localAddress(), listener.name());
             } catch (Exception e) {
                 failures.add(address + ": " + e);
                 if (e instanceof InterruptedException) {
@@ -111,7 +131,7 @@ public final class SmtpServer implements AutoCloseable {
         return failures;
     }
 
-    private ServerBootstrap bootstrap() {
+    private ServerBootstrap bootstrap(String listenerName) {
         return new ServerBootstrap()
                 .group(acceptors, workers)
                 .channel(NioServerSocketChannel.class)
@@ -121,7 +141,7 @@ public final class SmtpServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel channel) {
-                        Setup current = setup;
+                        Setup current = setup.forListener(listenerName);
                         channel.pipeline()
                                 .addLast("framer", new SmtpFrameDecoder(current.limits().maxLineLength()))
                                 .addLast("session", new SmtpConnectionHandler(SmtpServer.this, current));
@@ -157,14 +177,14 @@ public final class SmtpServer implements AutoCloseable {
 
     /** The addresses actually bound (with the real port where 0 was asked for). */
     public synchronized List<InetSocketAddress> boundAddresses() {
-        return listeners.values().stream().map(channel -> (InetSocketAddress) channel.localAddress()).toList();
+        return listeners.values().stream().map(bound -> (InetSocketAddress) bound.channel().localAddress()).toList();
     }
 
     /** Stops listening and closes every connection. */
     @Override
     public void close() {
         synchronized (this) {
-            listeners.values().forEach(Channel::close);
+            listeners.values().forEach(bound -> bound.channel().close());
             listeners.clear();
         }
         acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

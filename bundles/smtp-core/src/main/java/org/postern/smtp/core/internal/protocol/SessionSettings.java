@@ -44,6 +44,12 @@ public record SessionSettings(
         }
     }
 
+    /** These settings with another AUTH policy. */
+    public SessionSettings withAuth(AuthPolicy newAuth) {
+        return new SessionSettings(me, greeting, maxMessageSize, maxRecipients, maxCommandLineLength, maxHeaderSize,
+                maxErrors, bareLineEndings, spoolFolder, spoolMemoryThreshold, newAuth);
+    }
+
     /** What to do with a bare LF or bare CR inside DATA. */
     public enum BareLineEndings {
         /** Reply 554 5.6.11 and close: the sender's framing cannot be trusted (SMTP smuggling). */
