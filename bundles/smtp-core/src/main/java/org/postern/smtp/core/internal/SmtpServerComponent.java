@@ -101,6 +101,9 @@ public final class SmtpServerComponent {
         @AttributeDefinition(description = "Threads that run plugin code")
         int hook_threads() default 32;
 
+        @AttributeDefinition(description = "Plugin calls that may wait for a hook thread; when full, clients get 421 4.3.2 (takes effect after a restart)")
+        int hook_queue_size() default 10_000;
+
         @AttributeDefinition(description = "Netty I/O threads; 0 for twice the number of cores")
         int io_threads() default 0;
 
@@ -166,7 +169,7 @@ public final class SmtpServerComponent {
         this.items = items;
         this.userItems = userItems;
         ioThreads = config.io_threads() > 0 ? config.io_threads() : 2 * Runtime.getRuntime().availableProcessors();
-        hookExecutor = newHookExecutor(positive(config.hook_threads(), "hook.threads"));
+        hookExecutor = newHookExecutor(positive(config.hook_threads(), "hook.threads"), positive(config.hook_queue_size(), "hook.queue.size"));
         hookTimer = new ScheduledThreadPoolExecutor(1, task -> {
             Thread thread = new Thread(task, "postern-hook-timer");
             thread.setDaemon(true);
@@ -222,6 +225,11 @@ public final class SmtpServerComponent {
         if (wantedIoThreads != ioThreads) {
             LOG.warn("configuration {}: io.threads={} takes effect after a restart; {} I/O threads keep running",
                     PID, config.io_threads(), ioThreads);
+        }
+        int queueSize = hookExecutor.getQueue().size() + hookExecutor.getQueue().remainingCapacity();
+        if (config.hook_queue_size() != queueSize) {
+            LOG.warn("configuration {}: hook.queue.size={} takes effect after a restart; the queue keeps {} places",
+                    PID, config.hook_queue_size(), queueSize);
         }
         prepareSpool(setup.settings().spoolFolder(), false);
         server.configure(setup);
@@ -365,9 +373,9 @@ public final class SmtpServerComponent {
         return data != null ? Path.of(data, "spool") : Path.of(System.getProperty("java.io.tmpdir"), "postern-spool");
     }
 
-    private static ThreadPoolExecutor newHookExecutor(int threads) {
+    private static ThreadPoolExecutor newHookExecutor(int threads, int queueSize) {
         AtomicInteger counter = new AtomicInteger();
-        ThreadPoolExecutor executor = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+        ThreadPoolExecutor executor = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(queueSize),
                 task -> {
                     Thread thread = new Thread(task, "postern-hook-" + counter.incrementAndGet());
                     thread.setDaemon(true);

@@ -7,11 +7,13 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.postern.smtp.api.HookContext;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.HookType;
@@ -35,6 +37,10 @@ public final class HookRunner {
     private static final Set<HookType> ADVISORY = EnumSet.of(HookType.RESET_TRANSACTION, HookType.QUEUE_POST,
             HookType.DISCONNECT, HookType.POST_CONNECTION, HookType.LOGGING, HookType.DENY, HookType.OK,
             HookType.CONFIG, HookType.USER_CONFIG, HookType.RECEIVED_LINE);
+
+    /** The answer when the hook executor's queue is full: 421, and the connection closes. */
+    public static final HookResult OVERLOADED = HookResult.of(ReturnCode.DENYSOFT_DISCONNECT,
+            "System overloaded, try again later").withReplyCode(421).withEnhancedStatus("4.3.2");
 
     /** The plugin and hook running on this thread; slf4j-simple has no MDC, so plugin logging reads this. */
     private static final ThreadLocal<String[]> CURRENT_CALL = new ThreadLocal<>();
@@ -63,25 +69,45 @@ public final class HookRunner {
     /**
      * Runs the chain; the future completes with the deciding answer, or DECLINED when every plugin declined.
      * Plugins that answer at once run one after another in a single task on the hook executor, so a chain
-     * costs one hand-over there and one back, whatever its length.
+     * costs one hand-over there and one back, whatever its length. Each plugin's timeout counts from the
+     * moment its call is queued, so a saturated executor delays no answer past it; a full queue answers at
+     * once with {@link #OVERLOADED}.
      */
     public CompletableFuture<HookResult> run(HookChains chains, HookType hook, HookContext ctx) {
         CompletableFuture<HookResult> outcome = new CompletableFuture<>();
-        executor.execute(() -> runFrom(chains, chains.chain(hook), 0, hook, ctx, outcome));
+        List<RegisteredHook> chain = chains.chain(hook);
+        if (chain.isEmpty()) {
+            outcome.complete(HookResult.declined());
+        } else {
+            enqueue(new Call(chains, chain, 0, hook, ctx, outcome));
+        }
         return outcome;
     }
 
-    /** Calls plugins from {@code index} on, on this hook thread, until one decides or one answers later. */
-    private void runFrom(HookChains chains, List<RegisteredHook> chain, int index, HookType hook, HookContext ctx,
-            CompletableFuture<HookResult> outcome) {
-        for (int i = index; i < chain.size(); i++) {
-            RegisteredHook plugin = chain.get(i);
-            Call call = new Call(chains, chain, i, hook, ctx, outcome);
+    private void enqueue(Call call) {
+        try {
+            executor.execute(() -> runFrom(call));
+        } catch (RejectedExecutionException full) {
+            if (call.settle()) {
+                LOG.error("session {}: the hook executor's queue is full; {} answered as overloaded",
+                        call.ctx.session().id(), call.hook.hookName());
+                call.outcome.complete(ADVISORY.contains(call.hook) ? HookResult.declined() : OVERLOADED);
+            }
+        }
+    }
+
+    /** Calls plugins from this call on, on this hook thread, until one decides or one answers later. */
+    private void runFrom(Call first) {
+        Call call = first;
+        while (call.start()) {
+            RegisteredHook plugin = call.plugin();
             HookResult answer;
             try {
-                answer = call(plugin, hook, ctx);
+                answer = call(plugin, call.hook, call.ctx);
             } catch (RuntimeException | LinkageError e) {
-                answer = failed(plugin, hook, ctx, e);
+                answer = failed(plugin, call.hook, call.ctx, e);
+            } finally {
+                call.returned();
             }
             if (answer.pending().isPresent()) {
                 answer.pending().get().whenComplete(call::lateAnswer);
@@ -90,24 +116,37 @@ public final class HookRunner {
             if (!call.settle()) {
                 return;
             }
-            observe(chains, hook, plugin, answer, ctx);
+            observe(call.chains, call.hook, plugin, answer, call.ctx);
             if (answer.code() != ReturnCode.DECLINED) {
-                outcome.complete(answer);
+                call.outcome.complete(answer);
                 return;
             }
+            if (call.isLast()) {
+                call.outcome.complete(HookResult.declined());
+                return;
+            }
+            call = call.next();
         }
-        outcome.complete(HookResult.declined());
     }
 
-    /** One plugin call: settled once, by its answer or by its timeout, whichever comes first. */
+    /**
+     * One plugin call: settled once, by its answer or by its timeout, whichever comes first. Its watchdog
+     * starts when it is created, which is when it is queued or, within a running chain, when it starts.
+     */
     private final class Call {
-        private final HookChains chains;
-        private final List<RegisteredHook> chain;
-        private final int index;
-        private final HookType hook;
-        private final HookContext ctx;
-        private final CompletableFuture<HookResult> outcome;
+        private static final int QUEUED = 0;
+        private static final int RUNNING = 1;
+        private static final int STUCK = 2;
+        private static final int RETURNED = 3;
+
+        final HookChains chains;
+        final List<RegisteredHook> chain;
+        final int index;
+        final HookType hook;
+        final HookContext ctx;
+        final CompletableFuture<HookResult> outcome;
         private final AtomicBoolean settled = new AtomicBoolean();
+        private final AtomicInteger phase = new AtomicInteger(QUEUED);
         private final ScheduledFuture<?> watchdog;
 
         Call(HookChains chains, List<RegisteredHook> chain, int index, HookType hook, HookContext ctx,
@@ -118,13 +157,32 @@ public final class HookRunner {
             this.hook = hook;
             this.ctx = ctx;
             this.outcome = outcome;
-            RegisteredHook plugin = chain.get(index);
-            Duration timeout = plugin.timeout() == null ? defaultTimeout : plugin.timeout();
-            watchdog = timer.schedule(() -> {
-                if (settled.compareAndSet(false, true)) {
-                    continueWith(failed(plugin, hook, ctx, new TimeoutException()));
-                }
-            }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+            Duration timeout = plugin().timeout() == null ? defaultTimeout : plugin().timeout();
+            watchdog = timer.schedule(this::timedOut, timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+
+        RegisteredHook plugin() {
+            return chain.get(index);
+        }
+
+        boolean isLast() {
+            return index + 1 >= chain.size();
+        }
+
+        Call next() {
+            return new Call(chains, chain, index + 1, hook, ctx, outcome);
+        }
+
+        /** Marks the plugin as running; false when its time ran out while it waited in the queue. */
+        boolean start() {
+            return !settled.get() && phase.compareAndSet(QUEUED, RUNNING);
+        }
+
+        /** The plugin's code returned (an answer, a later() promise, or an exception). */
+        void returned() {
+            if (phase.getAndSet(RETURNED) == STUCK) {
+                statistics.stuckCallReturned();
+            }
         }
 
         /** Claims the answer for this call; false when the timeout already answered in its place. */
@@ -136,15 +194,35 @@ public final class HookRunner {
             return true;
         }
 
+        /**
+         * Answers in the plugin's place on the timer thread. A final answer completes the chain at once, without
+         * waiting for a hook thread (they may all be stuck); only a DECLINED one goes on to the next plugin.
+         */
+        private void timedOut() {
+            if (!settled.compareAndSet(false, true)) {
+                return;
+            }
+            if (phase.compareAndSet(RUNNING, STUCK)) {
+                statistics.stuckCallStarted();
+            }
+            HookResult answer = failed(plugin(), hook, ctx, new TimeoutException());
+            if (answer.code() != ReturnCode.DECLINED) {
+                outcome.complete(answer);
+            } else if (isLast()) {
+                outcome.complete(HookResult.declined());
+            } else {
+                enqueue(next());
+            }
+        }
+
         void lateAnswer(HookResult answer, Throwable error) {
             if (!settle()) {
                 return;
             }
-            RegisteredHook plugin = chain.get(index);
             if (error != null) {
-                continueWith(failed(plugin, hook, ctx, error));
+                continueWith(failed(plugin(), hook, ctx, error));
             } else if (answer == null || answer.pending().isPresent()) {
-                continueWith(failed(plugin, hook, ctx,
+                continueWith(failed(plugin(), hook, ctx,
                         new IllegalStateException("a later() answer must complete with a final HookResult")));
             } else {
                 continueWith(answer);
@@ -153,14 +231,20 @@ public final class HookRunner {
 
         /** Goes on from this call's answer on a hook thread, never on the thread that completed it. */
         private void continueWith(HookResult answer) {
-            executor.execute(() -> {
-                observe(chains, hook, chain.get(index), answer, ctx);
-                if (answer.code() == ReturnCode.DECLINED) {
-                    runFrom(chains, chain, index + 1, hook, ctx, outcome);
-                } else {
-                    outcome.complete(answer);
-                }
-            });
+            try {
+                executor.execute(() -> {
+                    observe(chains, hook, plugin(), answer, ctx);
+                    if (answer.code() != ReturnCode.DECLINED) {
+                        outcome.complete(answer);
+                    } else if (isLast()) {
+                        outcome.complete(HookResult.declined());
+                    } else {
+                        runFrom(next());
+                    }
+                });
+            } catch (RejectedExecutionException full) {
+                outcome.complete(answer.code() != ReturnCode.DECLINED || ADVISORY.contains(hook) ? answer : OVERLOADED);
+            }
         }
     }
 

@@ -142,10 +142,21 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
         if (session.closed()) {
             return;
         }
+        if (session.busy()) {
+            // Plugins, not the client, are slow: the session gets as long as a client may stay silent.
+            long deadline = TimeUnit.SECONDS.toNanos(setup.limits().commandTimeoutSeconds());
+            long busy = System.nanoTime() - session.busySinceNanos();
+            if (busy < deadline) {
+                scheduleIdleCheck(deadline - busy);
+                return;
+            }
+            session.onBusyTooLong();
+            return;
+        }
         long timeout = idleTimeoutNanos();
         long idle = System.nanoTime() - lastActivityNanos;
-        if (session.busy() || idle < timeout) {
-            scheduleIdleCheck(session.busy() ? timeout : timeout - idle);
+        if (idle < timeout) {
+            scheduleIdleCheck(timeout - idle);
             return;
         }
         session.onTimeout();

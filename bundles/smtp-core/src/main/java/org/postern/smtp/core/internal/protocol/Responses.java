@@ -146,13 +146,15 @@ public final class Responses {
                         code, hook.hookName(), INVALID_DONE.reply());
                 return INVALID_DONE;
             }
-            return new Decision(new Reply(code, answer.enhancedStatus().orElse(genericStatus(code)), answer.message()), false);
+            return new Decision(new Reply(code, answer.enhancedStatus().orElse(genericStatus(code)), answer.message()), code == 421);
         }
         Rule rule = TABLE.getOrDefault(hook, Map.of()).get(answer.code());
         if (rule == null) {
             return null;
         }
-        return new Decision(replyFor(rule, answer, subject), rule.close());
+        Reply reply = replyFor(rule, answer, subject);
+        // RFC 5321 3.8: 421 means the server is closing the connection, whichever hook gave it
+        return new Decision(reply, rule.close() || reply.code() == 421);
     }
 
     /**

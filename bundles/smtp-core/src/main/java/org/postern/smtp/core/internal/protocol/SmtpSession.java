@@ -64,6 +64,7 @@ public final class SmtpSession {
     // volatile: read by administrators' commands from other threads
     private volatile Mode mode = Mode.COMMAND;
     private volatile boolean busy;
+    private long busySinceNanos;
     private boolean closing;
     private int errors;
     private int authFailures;
@@ -89,6 +90,11 @@ public final class SmtpSession {
 
     public boolean busy() {
         return busy;
+    }
+
+    /** When the command that keeps the session busy started. */
+    public long busySinceNanos() {
+        return busySinceNanos;
     }
 
     public boolean inData() {
@@ -789,6 +795,20 @@ public final class SmtpSession {
         track(respond(new Decision(Reply.of(421, "4.4.2", settings.me() + " Timeout; closing connection"), true)));
     }
 
+    /**
+     * Plugins have kept one command from being answered for as long as a client may wait: the client is told,
+     * and the connection closes without running further hooks (they would wait behind the stuck ones).
+     */
+    public void onBusyTooLong() {
+        if (mode == Mode.CLOSED) {
+            return;
+        }
+        LOG.warn("session {}: plugins did not answer in time; closing the connection", session.id());
+        mode = Mode.CLOSED;
+        send(Reply.of(421, "4.4.2", settings.me() + " Timeout waiting for plugins; closing connection"));
+        transport.close();
+    }
+
     /** The connection is gone, however it ended: post_connection runs and the spool is cleaned up. */
     public void onClosed() {
         mode = Mode.CLOSED;
@@ -864,6 +884,9 @@ public final class SmtpSession {
 
     /** Marks the session busy until the work is done, then lets the transport hand over the next line. */
     private void track(CompletableFuture<Void> work) {
+        if (!busy) {
+            busySinceNanos = System.nanoTime();
+        }
         busy = true;
         work.whenComplete((v, error) -> {
             if (error != null) {

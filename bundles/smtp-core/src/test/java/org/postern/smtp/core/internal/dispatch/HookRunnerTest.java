@@ -146,4 +146,57 @@ class HookRunnerTest {
         assertEquals(List.of("a", "b"), runner.runNow(hooks.chains(), HookType.CONFIG,
                 HookContexts.config(TestHooks.context(), "rcpthosts")).message());
     }
+
+    @Test
+    void aPluginWaitingForAThreadTimesOutFromWhenItWasQueued() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.ThreadPoolExecutor oneThread = new java.util.concurrent.ThreadPoolExecutor(1, 1, 1, TimeUnit.SECONDS,
+                new java.util.concurrent.LinkedBlockingQueue<>(10));
+        try {
+            HookRunner saturated = new HookRunner(oneThread, TestHooks.TIMER, Duration.ofMillis(200), FAILURE, statistics);
+            TestHooks hooks = new TestHooks().add(HookType.DATA, "sleeper", 10, (DataHook) ctx -> {
+                calls.add("sleeper");
+                release.await();
+                return HookResult.ok();
+            });
+            CompletableFuture<HookResult> stuck = saturated.run(hooks.chains(), HookType.DATA, TestHooks.context());
+            CompletableFuture<HookResult> waiting = saturated.run(hooks.chains(), HookType.DATA, TestHooks.context());
+            assertEquals(FAILURE, stuck.get(2, TimeUnit.SECONDS));
+            assertEquals(FAILURE, waiting.get(2, TimeUnit.SECONDS), "queued behind a stuck call, answered all the same");
+            assertEquals(1, statistics.stuckCalls(), "the sleeper holds its thread past its timeout");
+            release.countDown();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (statistics.stuckCalls() != 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertEquals(0, statistics.stuckCalls());
+            assertEquals(List.of("sleeper"), calls, "the call whose time ran out in the queue never ran");
+        } finally {
+            release.countDown();
+            oneThread.shutdownNow();
+        }
+    }
+
+    @Test
+    void aFullQueueAnswersOverloadedAtOnce() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.ThreadPoolExecutor oneThread = new java.util.concurrent.ThreadPoolExecutor(1, 1, 1, TimeUnit.SECONDS,
+                new java.util.concurrent.LinkedBlockingQueue<>(1));
+        try {
+            HookRunner saturated = new HookRunner(oneThread, TestHooks.TIMER, Duration.ofSeconds(30), FAILURE, statistics);
+            TestHooks hooks = new TestHooks().add(HookType.DATA, "sleeper", 10, (DataHook) ctx -> {
+                release.await();
+                return HookResult.ok();
+            });
+            saturated.run(hooks.chains(), HookType.DATA, TestHooks.context());
+            saturated.run(hooks.chains(), HookType.DATA, TestHooks.context());
+            assertEquals(HookRunner.OVERLOADED, saturated.run(hooks.chains(), HookType.DATA, TestHooks.context()).get(1, TimeUnit.SECONDS));
+            TestHooks advisory = new TestHooks().add(HookType.RESET_TRANSACTION, "reset", 10, (ResetTransactionHook) ctx -> HookResult.ok());
+            assertEquals(ReturnCode.DECLINED, saturated.run(advisory.chains(), HookType.RESET_TRANSACTION, TestHooks.context())
+                    .get(1, TimeUnit.SECONDS).code(), "an advisory hook is skipped, not failed");
+        } finally {
+            release.countDown();
+            oneThread.shutdownNow();
+        }
+    }
 }
