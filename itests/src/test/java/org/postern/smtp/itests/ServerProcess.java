@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -26,6 +27,14 @@ final class ServerProcess implements AutoCloseable {
 
     /** bin/postern with its own etc/ (the defaults, on a free port), data/ and deploy/ folders. */
     static ServerProcess postern(String name, String... options) throws Exception {
+        return postern(name, "", Map.of(), options);
+    }
+
+    /**
+     * bin/postern as {@link #postern(String, String...)}, with JVM options (JAVA_OPTS) and server keys added to
+     * etc/org.postern.smtp.server.cfg.
+     */
+    static ServerProcess postern(String name, String javaOptions, Map<String, String> serverKeys, String... options) throws Exception {
         Path base = Files.createTempDirectory("postern-" + name);
         Path etc = Files.createDirectories(base.resolve("etc"));
         int port = freePort();
@@ -35,10 +44,17 @@ final class ServerProcess implements AutoCloseable {
                 Files.writeString(etc.resolve(file.getFileName()), text);
             }
         }
+        StringBuilder extra = new StringBuilder("\n");
+        serverKeys.forEach((key, value) -> extra.append(key).append(" = ").append(value).append('\n'));
+        Files.writeString(etc.resolve("org.postern.smtp.server.cfg"), extra.toString(), java.nio.file.StandardOpenOption.APPEND);
         List<String> command = new java.util.ArrayList<>(List.of(POSTERN_HOME.resolve("bin/postern").toString(),
                 "--etc", etc.toString(), "--data", base.resolve("data").toString(), "--deploy", base.resolve("deploy").toString()));
         command.addAll(List.of(options));
-        return start(port, base, new ProcessBuilder(command));
+        ProcessBuilder builder = new ProcessBuilder(command);
+        if (!javaOptions.isEmpty()) {
+            builder.environment().put("JAVA_OPTS", javaOptions);
+        }
+        return start(port, base, builder);
     }
 
     /**

@@ -77,8 +77,8 @@ public final class SmtpServerComponent {
         @AttributeDefinition(description = "Longest line inside DATA, in octets; longer lines fail the message")
         int max_line_length() default 65_536;
 
-        @AttributeDefinition(description = "Largest message header kept in memory, in octets")
-        int max_header_size() default 1_048_576;
+        @AttributeDefinition(description = "Largest message header kept in memory, in octets; each header line counts 64 more")
+        int max_header_size() default 102_400;
 
         @AttributeDefinition(description = "Syntax and sequence errors (500-504, 555) a client may make before 421 and disconnect")
         int max_errors() default 20;

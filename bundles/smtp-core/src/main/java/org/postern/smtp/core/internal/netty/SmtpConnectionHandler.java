@@ -26,11 +26,14 @@ import org.slf4j.LoggerFactory;
  */
 final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implements Transport {
     private static final Logger LOG = LoggerFactory.getLogger(SmtpConnectionHandler.class);
+    /** Lines read but not yet handed to the session; past this, the framer stops splitting until they are. */
+    static final int MAX_PENDING_LINES = 256;
 
     private final SmtpServer server;
     private final SmtpServer.Setup setup;
     private final ArrayDeque<SmtpLine> pending = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
+    private SmtpFrameDecoder framer;
     private SmtpSession session;
     private ScheduledFuture<?> idleTimer;
     private long lastActivityNanos = System.nanoTime();
@@ -73,7 +76,22 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
             return;
         }
         pending.add((SmtpLine) msg);
+        if (pending.size() >= MAX_PENDING_LINES) {
+            framer().pause();
+        }
         drain();
+    }
+
+    /** Lines read but not yet answered; for tests. */
+    int pendingLines() {
+        return pending.size();
+    }
+
+    private SmtpFrameDecoder framer() {
+        if (framer == null) {
+            framer = ctx.pipeline().get(SmtpFrameDecoder.class);
+        }
+        return framer;
     }
 
     @Override
@@ -121,6 +139,9 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
         if (session.closed()) {
             pending.clear();
             return;
+        }
+        if (pending.isEmpty() && !session.busy()) {
+            framer().resume();
         }
         ctx.channel().config().setAutoRead(!session.busy() && ctx.channel().isWritable());
         lastActivityNanos = System.nanoTime();
@@ -207,7 +228,7 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
         // Lines the client pipelined after STARTTLS were sent in the clear: never execute them.
         pending.clear();
         discardUntilTls = true;
-        ((SmtpFrameDecoder) ctx.pipeline().get("framer")).discardBuffered();
+        framer().discardBuffered();
         SslHandler tls = new SslHandler(setup.tls().newEngine(ctx.alloc()), true);
         ctx.pipeline().addFirst("tls", tls);
         send(ready);

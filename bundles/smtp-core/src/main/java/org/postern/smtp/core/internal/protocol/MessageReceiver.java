@@ -11,11 +11,16 @@ import java.util.List;
  */
 final class MessageReceiver {
     private static final byte[] CRLF = {'\r', '\n'};
+    /**
+     * Octets each header line counts beyond its own toward the header limit, for the memory a kept line takes
+     * (object headers, list slot): a header of many tiny lines cannot take many times the limit in memory.
+     */
+    static final int HEADER_LINE_OVERHEAD = 64;
 
     private final Spool body;
     private final long maxSize;
     private final int maxHeaderSize;
-    private final List<String> headerLines = new ArrayList<>();
+    private List<String> headerLines = new ArrayList<>();
     private boolean inHeader = true;
     private long size;
     private int headerSize;
@@ -71,7 +76,7 @@ final class MessageReceiver {
             body.write(CRLF, 0, 2);
             return true;
         }
-        headerSize += length + 2;
+        headerSize += length + 2 + HEADER_LINE_OVERHEAD;
         if (headerSize > maxHeaderSize) {
             headerTooBig = true;
         } else {
@@ -105,8 +110,11 @@ final class MessageReceiver {
         return wasInHeader;
     }
 
+    /** Parses the header; called once, when it ends. The lines are let go, so they and the fields are not both kept. */
     ParsedHeader header() {
-        return ParsedHeader.parse(headerLines);
+        ParsedHeader header = ParsedHeader.parse(headerLines);
+        headerLines = List.of();
+        return header;
     }
 
     long size() {

@@ -156,7 +156,7 @@ class HookRunnerTest {
             HookRunner saturated = new HookRunner(oneThread, TestHooks.TIMER, Duration.ofMillis(200), FAILURE, statistics);
             TestHooks hooks = new TestHooks().add(HookType.DATA, "sleeper", 10, (DataHook) ctx -> {
                 calls.add("sleeper");
-                release.await();
+                awaitQuietly(release);
                 return HookResult.ok();
             });
             CompletableFuture<HookResult> stuck = saturated.run(hooks.chains(), HookType.DATA, TestHooks.context());
@@ -185,7 +185,7 @@ class HookRunnerTest {
         try {
             HookRunner saturated = new HookRunner(oneThread, TestHooks.TIMER, Duration.ofSeconds(30), FAILURE, statistics);
             TestHooks hooks = new TestHooks().add(HookType.DATA, "sleeper", 10, (DataHook) ctx -> {
-                release.await();
+                awaitQuietly(release);
                 return HookResult.ok();
             });
             saturated.run(hooks.chains(), HookType.DATA, TestHooks.context());
@@ -197,6 +197,14 @@ class HookRunnerTest {
         } finally {
             release.countDown();
             oneThread.shutdownNow();
+        }
+    }
+
+    private static void awaitQuietly(java.util.concurrent.CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

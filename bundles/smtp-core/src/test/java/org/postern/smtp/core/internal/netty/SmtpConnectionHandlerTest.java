@@ -173,6 +173,22 @@ class SmtpConnectionHandlerTest {
     }
 
     @Test
+    void linesPipelinedWhileAHookRunsAreSplitOnlyAsFastAsTheSessionTakesThem() {
+        CompletableFuture<HookResult> verdict = new CompletableFuture<>();
+        connect(new TestHooks().add(HookType.RCPT, "slow", 10, (RcptHook) ctx -> HookResult.later(verdict)).chains());
+        output();
+        int noops = 10_000;
+        write("HELO a.example\r\nMAIL FROM:<a@a.example>\r\nRCPT TO:<b@b.example>\r\n" + "NOOP\r\n".repeat(noops));
+        SmtpConnectionHandler handler = channel.pipeline().get(SmtpConnectionHandler.class);
+        assertEquals(SmtpConnectionHandler.MAX_PENDING_LINES, handler.pendingLines());
+        verdict.complete(HookResult.ok());
+        channel.runPendingTasks();
+        String replies = output();
+        assertEquals(noops, replies.split("250 2.0.0 OK\r\n", -1).length - 1);
+        assertEquals(0, handler.pendingLines());
+    }
+
+    @Test
     void aTooLongLineIsDroppedAndReported() {
         connect(HookChains.EMPTY);
         output();
