@@ -56,7 +56,7 @@ public class TransactionIT extends PosternTestSupport {
             configAdmin.getConfiguration("org.postern.smtp.plugin.queue.maildir", "?")
                     .update(new Hashtable<>(Map.of("maildir", maildir.toString())));
             configItems(Map.of("rcpthosts", "example.org, .example.net"));
-            port = startServer(Map.of("hook.timeout", 2));
+            port = startServer(Map.of("hook.timeout", 2, "queue.timeout", 2));
         }
     }
 
@@ -359,6 +359,45 @@ public class TransactionIT extends PosternTestSupport {
             client.send("Subject: refused\r\n\r\nMAIL FROM:<smuggled@example.com>\r\nRCPT TO:<bob@example.org>\r\n");
             assertEquals("554 5.7.1 No thanks", client.command("."));
             assertEquals("250 2.0.0 OK", client.command("NOOP"));
+        }
+    }
+
+    @Test
+    public void aQueuePluginThatMissedItsTimeIsToldNotToCommitAndOneThatCommittedIsAwaited() throws Exception {
+        List<Boolean> commits = new java.util.concurrent.CopyOnWriteArrayList<>();
+        var late = hook(QUEUE, 5, ctx -> {
+            sleep(3000);
+            commits.add(ctx.commit());
+            return HookResult.ok("Queued late");
+        });
+        try (SmtpClient client = new SmtpClient(port)) {
+            client.reply();
+            send(client, "EHLO client.example", "MAIL FROM:<a@example.com>", "RCPT TO:<bob@example.org>", "DATA");
+            assertEquals("451 4.3.0 Temporary failure, please try again later", client.command("Subject: slow queue\r\n\r\nbody\r\n."));
+            await("the late plugin's commit", () -> !commits.isEmpty());
+            assertEquals(List.of(false), commits);
+        }
+        late.unregister();
+        hook(QUEUE, 5, ctx -> {
+            commits.add(ctx.commit());
+            sleep(3000);
+            return HookResult.ok("Queued after a while");
+        });
+        try (SmtpClient client = new SmtpClient(port)) {
+            client.reply();
+            send(client, "EHLO client.example", "MAIL FROM:<a@example.com>", "RCPT TO:<bob@example.org>", "DATA");
+            long start = System.nanoTime();
+            assertEquals("250 2.0.0 Queued after a while", client.command("Subject: committed\r\n\r\nbody\r\n."));
+            assertTrue("answered past the 2 s timeout", System.nanoTime() - start > 2_500_000_000L);
+            assertEquals(List.of(false, true), commits);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -32,4 +32,15 @@ public interface HookContext {
 
     /** Logs through the {@code logging} hook chain, then the server log, tagged with session, plugin and hook. */
     void log(LogLevel level, String message);
+
+    /**
+     * Asks to make this plugin's work permanent, for a plugin about to do what cannot be undone (a queue
+     * plugin moving the message into place). {@code true}: the core waits for this call's answer from now on,
+     * even past its timeout. {@code false}: the core no longer waits (the call timed out, or the client left
+     * before it got an answer), so the client has been or will be told the message was not taken: undo what was
+     * prepared and return. Plugins that commit nothing need not call it.
+     *
+     * @since 1.1
+     */
+    boolean commit();
 }

@@ -23,6 +23,18 @@ public class TestContext implements HookContext {
     private final Map<String, List<String>> config = new HashMap<>();
     private final Map<String, List<String>> userConfig = new HashMap<>();
     private final List<String> logged = new ArrayList<>();
+    private boolean commitAllowed = true;
+
+    /** Makes {@link #commit()} answer false, as when the core gave up waiting for the plugin. */
+    public TestContext withCommitRefused() {
+        commitAllowed = false;
+        return this;
+    }
+
+    @Override
+    public boolean commit() {
+        return commitAllowed;
+    }
 
     public TestContext withConfig(String item, String... values) {
         config.put(item, List.of(values));
@@ -195,6 +207,11 @@ public class TestContext implements HookContext {
         @Override
         public void log(LogLevel level, String message) {
             shared.log(level, message);
+        }
+
+        @Override
+        public boolean commit() {
+            return shared.commit();
         }
     }
 }

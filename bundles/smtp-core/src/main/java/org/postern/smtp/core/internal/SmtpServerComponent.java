@@ -98,6 +98,9 @@ public final class SmtpServerComponent {
         @AttributeDefinition(description = "Seconds one plugin call may take, unless the plugin sets postern.hook.timeout")
         int hook_timeout() default 30;
 
+        @AttributeDefinition(description = "Seconds one queue plugin call may take (it makes the message durable), unless the plugin sets postern.hook.timeout")
+        int queue_timeout() default 120;
+
         @AttributeDefinition(description = "Threads that run plugin code")
         int hook_threads() default 32;
 
@@ -300,7 +303,8 @@ public final class SmtpServerComponent {
         HookResult failure = HookResult.denySoft(config.hook_failure_text())
                 .withReplyCode(config.hook_failure_code()).withEnhancedStatus("4.3.0");
         HookRunner runner = new HookRunner(hookExecutor, hookTimer,
-                Duration.ofSeconds(positive(config.hook_timeout(), "hook.timeout")), failure, statistics);
+                Duration.ofSeconds(positive(config.hook_timeout(), "hook.timeout")),
+                Duration.ofSeconds(positive(config.queue_timeout(), "queue.timeout")), failure, statistics);
         CorePluginSupport support = new CorePluginSupport(runner, registry::chains, items::get, item -> switch (item) {
             case "me" -> List.of(config.me());
             case "databytes" -> List.of(Long.toString(config.max_message_size()));

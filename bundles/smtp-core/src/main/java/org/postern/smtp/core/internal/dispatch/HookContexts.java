@@ -14,11 +14,36 @@ public final class HookContexts {
     public record Scope(Session session, Transaction transaction, PluginSupport support) {
     }
 
-    private static class Base implements HookContext {
+    /** What a plugin's {@link HookContext#commit()} asks of the call it is running in. */
+    interface CommitGate {
+        boolean claimCommit();
+    }
+
+    /** A transaction whose message may have been thrown away (its client left, or it was reset). */
+    public interface Discardable {
+        boolean discarded();
+    }
+
+    static class Base implements HookContext {
         final Scope shared;
+        /** The call the plugin that sees this context runs in; set by the runner before each plugin. */
+        private volatile CommitGate gate;
 
         Base(Scope shared) {
             this.shared = shared;
+        }
+
+        void runningIn(CommitGate call) {
+            gate = call;
+        }
+
+        @Override
+        public boolean commit() {
+            if (shared.transaction() instanceof Discardable message && message.discarded()) {
+                return false;
+            }
+            CommitGate call = gate;
+            return call == null || call.claimCommit();
         }
 
         @Override

@@ -12,7 +12,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.postern.smtp.api.HookContext;
 import org.postern.smtp.api.HookResult;
@@ -48,6 +47,7 @@ public final class HookRunner {
     private final Executor executor;
     private final ScheduledExecutorService timer;
     private final Duration defaultTimeout;
+    private final Duration queueTimeout;
     private final HookResult failure;
     private final Statistics statistics;
 
@@ -59,9 +59,19 @@ public final class HookRunner {
      */
     public HookRunner(Executor executor, ScheduledExecutorService timer, Duration defaultTimeout, HookResult failure,
             Statistics statistics) {
+        this(executor, timer, defaultTimeout, defaultTimeout, failure, statistics);
+    }
+
+    /**
+     * @param queueTimeout the timeout of {@code queue} plugins, which make a message durable and may take
+     *     longer than other plugins (a plugin's own {@code postern.hook.timeout} still wins)
+     */
+    public HookRunner(Executor executor, ScheduledExecutorService timer, Duration defaultTimeout, Duration queueTimeout,
+            HookResult failure, Statistics statistics) {
         this.executor = executor;
         this.timer = timer;
         this.defaultTimeout = defaultTimeout;
+        this.queueTimeout = queueTimeout;
         this.failure = failure;
         this.statistics = statistics;
     }
@@ -101,6 +111,9 @@ public final class HookRunner {
         Call call = first;
         while (call.start()) {
             RegisteredHook plugin = call.plugin();
+            if (call.ctx instanceof HookContexts.Base context) {
+                context.runningIn(call);
+            }
             HookResult answer;
             try {
                 answer = call(plugin, call.hook, call.ctx);
@@ -133,11 +146,15 @@ public final class HookRunner {
      * One plugin call: settled once, by its answer or by its timeout, whichever comes first. Its watchdog
      * starts when it is created, which is when it is queued or, within a running chain, when it starts.
      */
-    private final class Call {
+    private final class Call implements HookContexts.CommitGate {
         private static final int QUEUED = 0;
         private static final int RUNNING = 1;
         private static final int STUCK = 2;
         private static final int RETURNED = 3;
+
+        private static final int OPEN = 0;
+        private static final int COMMITTING = 1;
+        private static final int SETTLED = 2;
 
         final HookChains chains;
         final List<RegisteredHook> chain;
@@ -145,7 +162,7 @@ public final class HookRunner {
         final HookType hook;
         final HookContext ctx;
         final CompletableFuture<HookResult> outcome;
-        private final AtomicBoolean settled = new AtomicBoolean();
+        private final AtomicInteger settlement = new AtomicInteger(OPEN);
         private final AtomicInteger phase = new AtomicInteger(QUEUED);
         private final ScheduledFuture<?> watchdog;
 
@@ -157,7 +174,8 @@ public final class HookRunner {
             this.hook = hook;
             this.ctx = ctx;
             this.outcome = outcome;
-            Duration timeout = plugin().timeout() == null ? defaultTimeout : plugin().timeout();
+            Duration timeout = plugin().timeout() != null ? plugin().timeout()
+                    : hook == HookType.QUEUE ? queueTimeout : defaultTimeout;
             watchdog = timer.schedule(this::timedOut, timeout.toMillis(), TimeUnit.MILLISECONDS);
         }
 
@@ -175,7 +193,17 @@ public final class HookRunner {
 
         /** Marks the plugin as running; false when its time ran out while it waited in the queue. */
         boolean start() {
-            return !settled.get() && phase.compareAndSet(QUEUED, RUNNING);
+            return settlement.get() == OPEN && phase.compareAndSet(QUEUED, RUNNING);
+        }
+
+        /** The plugin commits: from now on its answer is awaited, past the timeout. */
+        @Override
+        public boolean claimCommit() {
+            if (settlement.compareAndSet(OPEN, COMMITTING)) {
+                watchdog.cancel(false);
+                return true;
+            }
+            return settlement.get() == COMMITTING;
         }
 
         /** The plugin's code returned (an answer, a later() promise, or an exception). */
@@ -187,7 +215,7 @@ public final class HookRunner {
 
         /** Claims the answer for this call; false when the timeout already answered in its place. */
         boolean settle() {
-            if (!settled.compareAndSet(false, true)) {
+            if (settlement.getAndSet(SETTLED) == SETTLED) {
                 return false;
             }
             watchdog.cancel(false);
@@ -199,7 +227,7 @@ public final class HookRunner {
          * waiting for a hook thread (they may all be stuck); only a DECLINED one goes on to the next plugin.
          */
         private void timedOut() {
-            if (!settled.compareAndSet(false, true)) {
+            if (!settlement.compareAndSet(OPEN, SETTLED)) {
                 return;
             }
             if (phase.compareAndSet(RUNNING, STUCK)) {

@@ -8,10 +8,8 @@ import static org.postern.smtp.api.ReturnCode.DENY_DISCONNECT;
 import static org.postern.smtp.api.ReturnCode.DONE;
 
 import java.util.EnumMap;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.HookType;
 import org.postern.smtp.api.ReturnCode;
@@ -34,8 +32,6 @@ public final class Responses {
 
     private static final Logger LOG = LoggerFactory.getLogger(Responses.class);
     private static final Map<HookType, Map<ReturnCode, Rule>> TABLE = new EnumMap<>(HookType.class);
-    private static final Set<HookType> MESSAGE_ACCEPTANCE_HOOKS = EnumSet.of(HookType.DATA_HEADERS_END,
-            HookType.DATA_POST_HEADERS, HookType.DATA_POST, HookType.QUEUE_PRE, HookType.QUEUE);
     private static final Decision INVALID_DONE =
             new Decision(Reply.of(451, "4.3.0", "Temporary failure, please try again later"), false);
 
@@ -159,14 +155,15 @@ public final class Responses {
 
     /**
      * A plugin's own reply must be a final one (no 1xx or 3xx: the core would wait for lines the client will
-     * not send), and from the content hooks on only the queue's OK may claim the message was accepted.
+     * not send), and at {@code queue} only OK says the message was queued: a 2xx there from DONE would be a
+     * 250 for a message no plugin stored. (A 2xx DONE at data_post is qpsmtpd's deliberate silent drop.)
      */
     private static boolean doneReplyAllowed(HookType hook, int code) {
         int kind = code / 100;
         if (code < 200 || code > 599 || kind == 3) {
             return false;
         }
-        return kind != 2 || !MESSAGE_ACCEPTANCE_HOOKS.contains(hook);
+        return kind != 2 || hook != HookType.QUEUE;
     }
 
     /** A reply from a rule, with the plugin's message, reply code and status code where it gave valid ones. */

@@ -13,9 +13,10 @@ import org.postern.smtp.api.MessageHeader;
 import org.postern.smtp.api.Notes;
 import org.postern.smtp.api.Recipient;
 import org.postern.smtp.api.Transaction;
+import org.postern.smtp.core.internal.dispatch.HookContexts;
 
 /** One transaction; mutated on the connection's thread, read by hooks while the session waits for them. */
-final class TransactionState implements Transaction {
+final class TransactionState implements Transaction, HookContexts.Discardable {
     private static final byte[] CRLF = {'\r', '\n'};
 
     private final Notes notes = Notes.create();
@@ -53,6 +54,11 @@ final class TransactionState implements Transaction {
     }
 
     /** Drops the spooled body, if any. */
+    @Override
+    public boolean discarded() {
+        return discarded;
+    }
+
     void discard() throws IOException {
         Spool spool = body;
         body = null;

@@ -12,7 +12,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
@@ -34,7 +38,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Delivers each accepted message into a Maildir: written to {@code tmp/}, flushed to disk, then renamed into
  * {@code new/} and the folder flushed too, so the 250 the client gets means the message survives a crash.
- * On any I/O failure the partial file is removed and the client gets a temporary failure.
+ * The renames happen only once the core confirms it still awaits the answer ({@link HookContext#commit()}),
+ * so a call that timed out never delivers a copy the client will send again; with a folder per recipient,
+ * every copy is moved or none. On any I/O failure the partial files are removed and the client gets a
+ * temporary failure.
  */
 @Component(service = QueueHook.class, configurationPid = MaildirQueue.PID)
 @Designate(ocd = MaildirQueue.Config.class)
@@ -62,6 +69,8 @@ public final class MaildirQueue implements QueueHook {
     private final String subdirs;
     private final boolean fsync;
     private final String hostname;
+    /** Maildirs whose folders exist (and were flushed): checked once, not per message. */
+    private final Set<Path> ready = ConcurrentHashMap.newKeySet();
 
     @Activate
     public MaildirQueue(Config config, BundleContext context) {
@@ -78,57 +87,124 @@ public final class MaildirQueue implements QueueHook {
 
     @Override
     public HookResult onQueue(HookContext ctx) {
+        List<Path> prepared = new ArrayList<>();
         try {
             String sender = ctx.transaction().sender().map(Address::format).orElse("<>");
             List<Recipient> recipients = ctx.transaction().recipients();
+            List<Path> folders = new ArrayList<>();
             if (subdirs.isEmpty()) {
                 StringBuilder trace = new StringBuilder("Return-Path: ").append(sender).append('\n');
                 recipients.forEach(r -> trace.append("Delivered-To: ").append(r.address().address()).append('\n'));
-                String name = deliver(maildir, trace.toString(), ctx);
-                return HookResult.ok("Queued as " + name);
+                folders.add(maildir);
+                prepared.add(prepare(maildir, trace.toString(), ctx));
+            } else {
+                for (Recipient recipient : recipients) {
+                    Path folder = folderFor(maildir, subdirs, recipient.address());
+                    folders.add(folder);
+                    prepared.add(prepare(folder, "Return-Path: " + sender + "\nDelivered-To: " + recipient.address().address() + "\n", ctx));
+                }
             }
-            String name = null;
-            for (Recipient recipient : recipients) {
-                Path folder = maildir.resolve(expand(subdirs, recipient.address()));
-                name = deliver(folder, "Return-Path: " + sender + "\nDelivered-To: " + recipient.address().address() + "\n", ctx);
+            if (!ctx.commit()) {
+                LOG.warn("session {}: message not moved into the Maildir: the server stopped waiting for it", ctx.session().id());
+                return queueError();
             }
-            return HookResult.ok("Queued as " + name);
+            return HookResult.ok("Queued as " + moveIntoNew(prepared, folders));
         } catch (IOException | RuntimeException e) {
             LOG.error("session {}: Maildir delivery failed", ctx.session().id(), e);
-            return HookResult.denySoft("Queue error, please try again later").withReplyCode(451).withEnhancedStatus("4.3.0");
+            return queueError();
+        } finally {
+            for (Path file : prepared) {
+                deleteQuietly(file);
+            }
         }
     }
 
-    private String deliver(Path folder, String trace, HookContext ctx) throws IOException {
-        Path tmp = folder.resolve("tmp");
-        Path fresh = folder.resolve("new");
-        Files.createDirectories(tmp);
-        Files.createDirectories(fresh);
-        Files.createDirectories(folder.resolve("cur"));
-        String name = uniqueName();
-        Path file = tmp.resolve(name);
-        try {
-            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                    OutputStream out = Channels.newOutputStream(channel);
-                    InputStream message = ctx.transaction().message()) {
-                out.write(trace.getBytes(StandardCharsets.UTF_8));
-                copyWithUnixLineEndings(message, out);
-                out.flush();
-                if (fsync) {
-                    channel.force(true);
-                }
+    private static HookResult queueError() {
+        return HookResult.denySoft("Queue error, please try again later").withReplyCode(451).withEnhancedStatus("4.3.0");
+    }
+
+    /** Writes the message into the folder's {@code tmp/}, flushed to disk; returns the file. */
+    private Path prepare(Path folder, String trace, HookContext ctx) throws IOException {
+        ensureMaildir(folder);
+        Path file = folder.resolve("tmp").resolve(uniqueName());
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                OutputStream out = Channels.newOutputStream(channel);
+                InputStream message = ctx.transaction().message()) {
+            out.write(trace.getBytes(StandardCharsets.UTF_8));
+            copyWithUnixLineEndings(message, out);
+            out.flush();
+            if (fsync) {
+                channel.force(true);
             }
-            try {
-                Files.move(file, fresh.resolve(name), StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                throw new IOException("the Maildir's tmp and new folders must be on one file system", e);
+        } catch (IOException | RuntimeException e) {
+            deleteQuietly(file);
+            ready.remove(folder);
+            throw e;
+        }
+        return file;
+    }
+
+    /**
+     * Renames every prepared file into its {@code new/}: all of them, or, when one rename fails, none (those
+     * already moved are taken back), so a retry never delivers twice to some recipients.
+     */
+    private String moveIntoNew(List<Path> prepared, List<Path> folders) throws IOException {
+        List<Path> moved = new ArrayList<>();
+        try {
+            for (int i = 0; i < prepared.size(); i++) {
+                Path target = folders.get(i).resolve("new").resolve(prepared.get(i).getFileName());
+                try {
+                    Files.move(prepared.get(i), target, StandardCopyOption.ATOMIC_MOVE);
+                } catch (AtomicMoveNotSupportedException e) {
+                    throw new IOException("the Maildir's tmp and new folders must be on one file system", e);
+                }
+                moved.add(target);
             }
             if (fsync) {
-                forceFolder(fresh);
+                for (Path folder : new LinkedHashSet<>(folders)) {
+                    forceFolder(folder.resolve("new"));
+                }
             }
-            return name;
-        } finally {
+        } catch (IOException | RuntimeException e) {
+            for (Path target : moved) {
+                deleteQuietly(target);
+            }
+            throw e;
+        }
+        return moved.get(moved.size() - 1).getFileName().toString();
+    }
+
+    /**
+     * Creates the Maildir's folders once; with fsync, every folder that got a new entry is flushed, up to the
+     * first one that existed before, so a crash cannot lose the folders a delivery was written into.
+     */
+    private void ensureMaildir(Path folder) throws IOException {
+        if (ready.contains(folder)) {
+            return;
+        }
+        Path existed = folder;
+        while (existed != null && !Files.isDirectory(existed)) {
+            existed = existed.getParent();
+        }
+        for (String sub : List.of("tmp", "new", "cur")) {
+            Files.createDirectories(folder.resolve(sub));
+        }
+        if (fsync) {
+            for (Path created = folder; created != null; created = created.getParent()) {
+                forceFolder(created);
+                if (created.equals(existed)) {
+                    break;
+                }
+            }
+        }
+        ready.add(folder);
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
             Files.deleteIfExists(file);
+        } catch (IOException e) {
+            LOG.warn("could not delete {}: {}", file, e.toString());
         }
     }
 
@@ -168,10 +244,23 @@ public final class MaildirQueue implements QueueHook {
         return (now / 1000) + ".P" + ProcessHandle.current().pid() + "M" + (now % 1000) + "Q" + COUNTER.incrementAndGet() + "." + hostname;
     }
 
-    /** Expands %l, %d, %u and %% with the recipient, after replacing characters unsafe in a path with '_'. */
+    /** The recipient's Maildir under the template; refused if the template would lead out of the Maildir. */
+    static Path folderFor(Path maildir, String template, Address recipient) {
+        Path folder = maildir.resolve(expand(template, recipient)).normalize();
+        if (!folder.startsWith(maildir.normalize())) {
+            throw new IllegalArgumentException("subdirs '" + template + "' leads out of the Maildir for " + recipient);
+        }
+        return folder;
+    }
+
+    /**
+     * Expands %l, %d, %u and %% with the recipient. Characters unsafe in a path become '_', and so does a
+     * leading dot: a local part such as "." or ".." (legal when quoted) then names an ordinary folder instead
+     * of failing every delivery attempt, and ".name" cannot become a Maildir++ sub folder.
+     */
     static String expand(String template, Address recipient) {
-        String safeLocal = recipient.user().replaceAll("[^-A-Za-z0-9+_.,@=]", "_");
-        String safeDomain = recipient.normalizedHost().orElse("").replaceAll("[^-A-Za-z0-9+_.,@=]", "_");
+        String safeLocal = safeName(recipient.user());
+        String safeDomain = safeName(recipient.normalizedHost().orElse(""));
         String safeAddress = safeDomain.isEmpty() ? safeLocal : safeLocal + "@" + safeDomain;
         StringBuilder path = new StringBuilder();
         for (int i = 0; i < template.length(); i++) {
@@ -189,11 +278,12 @@ public final class MaildirQueue implements QueueHook {
                 default -> path.append('%').append(code);
             }
         }
-        String expanded = path.toString();
-        if (expanded.contains("..")) {
-            throw new IllegalArgumentException("recipient would escape the Maildir: " + recipient);
-        }
-        return expanded;
+        return path.toString();
+    }
+
+    private static String safeName(String text) {
+        String safe = text.replaceAll("[^-A-Za-z0-9+_.,@=]", "_");
+        return safe.startsWith(".") ? "_" + safe.substring(1) : safe;
     }
 
     private static Path resolveMaildir(String configured, String dataFolder) {

@@ -101,6 +101,11 @@ class MaildirQueueTest {
             @Override
             public void log(LogLevel level, String message) {
             }
+
+            @Override
+            public boolean commit() {
+                return true;
+            }
         };
         HookResult answer = new MaildirQueue(root, "", true).onQueue(failing);
         assertEquals(ReturnCode.DENYSOFT, answer.code());
@@ -130,6 +135,40 @@ class MaildirQueueTest {
         Address bob = Address.parse("<Bob+tag@Example.ORG>").orElseThrow();
         assertEquals("example.org/Bob+tag/Bob+tag@example.org/%", MaildirQueue.expand("%d/%l/%u/%%", bob));
         Address sneaky = Address.parse("<\"../../etc\"@example.org>").orElseThrow();
-        assertThrows(IllegalArgumentException.class, () -> MaildirQueue.expand("%l", sneaky));
+        assertEquals(root.resolve("_._.._etc"), MaildirQueue.folderFor(root, "%l", sneaky));
+        assertThrows(IllegalArgumentException.class, () -> MaildirQueue.folderFor(root, "../%l", bob));
+    }
+
+    @Test
+    void localPartsThatAreDotsGetOrdinaryFoldersSoRetriesCanSucceed() throws IOException {
+        ctx.transaction().sender("<a@example.com>").recipient("<\".\"@example.org>").recipient("<\"..\"@example.org>")
+                .recipient("<\".hidden\"@example.org>").message("Subject: x\r\n\r\nbody\r\n");
+        assertEquals(ReturnCode.OK, new MaildirQueue(root, "%l", true).onQueue(ctx).code());
+        assertEquals(1, files(root.resolve("_/new")).size());
+        assertEquals(1, files(root.resolve("_./new")).size());
+        assertEquals(1, files(root.resolve("_hidden/new")).size());
+    }
+
+    @Test
+    void nothingIsMovedIntoPlaceWhenTheServerNoLongerWaits() throws IOException {
+        ctx.withCommitRefused();
+        ctx.transaction().sender("<a@example.com>").recipient("<b@example.org>").recipient("<c@example.org>")
+                .message("Subject: x\r\n\r\nbody\r\n");
+        assertEquals(ReturnCode.DENYSOFT, new MaildirQueue(root, "%l", true).onQueue(ctx).code());
+        for (String user : List.of("b", "c")) {
+            assertEquals(List.of(), files(root.resolve(user).resolve("new")));
+            assertEquals(List.of(), files(root.resolve(user).resolve("tmp")));
+        }
+    }
+
+    @Test
+    void perRecipientCopiesAreDeliveredToAllOrNone() throws IOException {
+        Files.createDirectories(root.resolve("c"));
+        Files.writeString(root.resolve("c/new"), "a file where c's new/ folder should be");
+        ctx.transaction().sender("<a@example.com>").recipient("<b@example.org>").recipient("<c@example.org>")
+                .message("Subject: x\r\n\r\nbody\r\n");
+        assertEquals(ReturnCode.DENYSOFT, new MaildirQueue(root, "%l", true).onQueue(ctx).code());
+        assertEquals(List.of(), files(root.resolve("b/new")), "b's copy is not delivered when c's cannot be");
+        assertEquals(List.of(), files(root.resolve("b/tmp")));
     }
 }
