@@ -205,6 +205,39 @@ public class AuthIT extends PosternTestSupport {
     }
 
     @Test
+    public void anUnknownUserAndAWrongPasswordTakeTheSameTime() throws Exception {
+        Map<String, Object> slow = new java.util.HashMap<>(SETTINGS);
+        slow.put("auth.failure.delay.ms", 600);
+        slow.put("auth.failure.delay.max.ms", 1000);
+        int slowPort = startServer(slow);
+        hook(HookType.AUTH_PLAIN, 5, ctx -> {
+            if (((AuthContext) ctx).user().equals(USER)) {
+                try {
+                    Thread.sleep(300); // a known user's password hash takes time to check
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return HookResult.deny("no");
+        });
+        try {
+            long unknown = millisToFail(slowPort, "\0nobody@example.org\0guess");
+            long wrong = millisToFail(slowPort, "\0" + USER + "\0guess");
+            assertTrue(unknown + " ms and " + wrong + " ms", unknown >= 550 && wrong >= 550 && Math.abs(unknown - wrong) < 150);
+        } finally {
+            port = startServer(SETTINGS);
+        }
+    }
+
+    private static long millisToFail(int port, String credentials) throws Exception {
+        try (SmtpClient client = ehlo(port, GUESSER)) {
+            long start = System.nanoTime();
+            assertTrue(client.command("AUTH PLAIN " + b64(credentials)).startsWith("535 5.7.8 "));
+            return (System.nanoTime() - start) / 1_000_000;
+        }
+    }
+
+    @Test
     public void pythonSmtplibLogsInWithEachMechanism() throws Exception {
         String script = String.join("\n",
                 "import smtplib, sys",

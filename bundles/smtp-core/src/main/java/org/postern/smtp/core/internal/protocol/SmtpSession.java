@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -667,6 +668,7 @@ public final class SmtpSession {
                 .findFirst().orElseThrow().getKey();
         HookContext ctx = HookContexts.auth(scope(), credentials.mechanism(), credentials.user(), credentials.clearPassword(),
                 credentials.hashedPassword(), credentials.ticket());
+        long checkStarted = System.nanoTime();
         return hook(specific, ctx)
                 .thenCompose(answer -> answer.code() == ReturnCode.DECLINED ? hook(HookType.AUTH, ctx) : completedFuture(answer))
                 .thenCompose(answer -> {
@@ -684,23 +686,26 @@ public final class SmtpSession {
                     // The plugin's reason goes to the log only: telling "no such user" from "wrong password"
                     // would tell a guesser which users exist.
                     LOG.info("session {}: authentication of {} with {} failed{}", session.id(), credentials.user(), mechanism, detail);
-                    return authFailed(mechanism, credentials.user());
+                    return authFailed(mechanism, credentials.user(), checkStarted);
                 });
     }
 
     /**
      * A failed attempt is answered late, later with each failure in the session, and counted against the
-     * client network's budget; the delay holds no thread, and the session reads nothing meanwhile.
+     * client network's budget; the delay holds no thread, and the session reads nothing meanwhile. The delay
+     * counts from when the plugins were asked, so an unknown user (answered at once) and a wrong password
+     * (answered after hashing) take the same time.
      */
-    private CompletableFuture<Void> authFailed(String mechanism, String user) {
+    private CompletableFuture<Void> authFailed(String mechanism, String user, long checkStarted) {
         authFailures++;
         errors++;
         boolean budgetUsedUp = authFailureBudget.failed(session.remoteAddress().getAddress());
         Reply reply = Reply.of(535, "5.7.8", mechanism + " authentication failed for " + user);
-        long delayMillis = settings.auth().delayAfter(authFailures).toMillis();
+        long elapsedMillis = (System.nanoTime() - checkStarted) / 1_000_000;
+        long delayMillis = Math.max(0, settings.auth().delayAfter(authFailures).toMillis() - elapsedMillis);
         CompletableFuture<Void> delayed = delayMillis == 0 ? completedFuture(null)
                 : CompletableFuture.runAsync(() -> { },
-                        CompletableFuture.delayedExecutor(delayMillis, java.util.concurrent.TimeUnit.MILLISECONDS, transport.executor()));
+                        CompletableFuture.delayedExecutor(delayMillis, TimeUnit.MILLISECONDS, transport.executor()));
         return delayed.thenCompose(v -> {
             if (mode == Mode.CLOSED) {
                 return completedFuture(null);
