@@ -69,7 +69,14 @@ public final class SmtpServer implements AutoCloseable {
     public record Listener(String name, InetSocketAddress address) {
     }
 
-    private record Bound(String name, Channel channel) {
+    /** A bound listener. Its name can change in place: new connections read it when they are accepted. */
+    private static final class Bound {
+        volatile String name;
+        Channel channel;
+
+        Bound(String name) {
+            this.name = name;
+        }
     }
 
     private final Supplier<HookChains> chains;
@@ -100,27 +107,30 @@ public final class SmtpServer implements AutoCloseable {
     }
 
     /**
-     * Listens on exactly these listeners: binds the new ones, closes the ones no longer wanted or renamed (their
-     * open sessions go on). Returns the listeners that could not be bound, each with its reason.
+     * Listens on exactly these listeners: binds the new ones, closes the ones no longer wanted (their open
+     * sessions go on), renames in place the ones whose name changed. Returns the listeners that could not be
+     * bound, each with its reason.
      */
     public synchronized List<String> listenOn(Collection<Listener> wanted) {
         List<InetSocketAddress> removed = new ArrayList<>(listeners.keySet());
-        removed.removeIf(address -> wanted.stream().anyMatch(listener -> listener.address().equals(address)
-                && listener.name().equals(listeners.get(address).name())));
+        removed.removeIf(address -> wanted.stream().anyMatch(listener -> listener.address().equals(address)));
         for (InetSocketAddress address : removed) {
-            listeners.remove(address).channel().close().syncUninterruptibly();
+            listeners.remove(address).channel.close().syncUninterruptibly();
             LOG.info("stopped listening on {}; open sessions finish", address);
         }
         List<String> failures = new ArrayList<>();
         for (Listener listener : wanted) {
             InetSocketAddress address = listener.address();
-            if (listeners.containsKey(address)) {
+            Bound existing = listeners.get(address);
+            if (existing != null) {
+                existing.name = listener.name();
                 continue;
             }
             try {
-                Channel channel = bootstrap(listener.name()).bind(address).sync().channel();
-                listeners.put(address, new Bound(listener.name(), channel));
-                LOG.info("listening on {} ({})", channel.localAddress(), listener.name());
+                Bound bound = new Bound(listener.name());
+                bound.channel = bootstrap(bound).bind(address).sync().channel();
+                listeners.put(address, bound);
+                LOG.info("listening on {} ({})", bound.channel.localAddress(), listener.name());
             } catch (Exception e) {
                 failures.add(address + ": " + e);
                 if (e instanceof InterruptedException) {
@@ -131,7 +141,7 @@ public final class SmtpServer implements AutoCloseable {
         return failures;
     }
 
-    private ServerBootstrap bootstrap(String listenerName) {
+    private ServerBootstrap bootstrap(Bound listener) {
         return new ServerBootstrap()
                 .group(acceptors, workers)
                 .channel(NioServerSocketChannel.class)
@@ -141,7 +151,7 @@ public final class SmtpServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel channel) {
-                        Setup current = setup.forListener(listenerName);
+                        Setup current = setup.forListener(listener.name);
                         channel.pipeline()
                                 .addLast("framer", new SmtpFrameDecoder(current.limits().maxLineLength()))
                                 .addLast("session", new SmtpConnectionHandler(SmtpServer.this, current));
@@ -177,14 +187,14 @@ public final class SmtpServer implements AutoCloseable {
 
     /** The addresses actually bound (with the real port where 0 was asked for). */
     public synchronized List<InetSocketAddress> boundAddresses() {
-        return listeners.values().stream().map(bound -> (InetSocketAddress) bound.channel().localAddress()).toList();
+        return listeners.values().stream().map(bound -> (InetSocketAddress) bound.channel.localAddress()).toList();
     }
 
     /** Stops listening and closes every connection. */
     @Override
     public void close() {
         synchronized (this) {
-            listeners.values().forEach(bound -> bound.channel().close());
+            listeners.values().forEach(bound -> bound.channel.close());
             listeners.clear();
         }
         acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
