@@ -29,11 +29,23 @@ final class MessageReceiver {
     private boolean lineTooLong;
     private Reply refusal;
     private IOException spoolFailure;
+    /** The previous line ended in CRLF (or was the DATA command), so a dot line here may end the message. */
+    private boolean atLineStart = true;
 
     MessageReceiver(Spool body, long maxSize, int maxHeaderSize) {
         this.body = body;
         this.maxSize = maxSize;
         this.maxHeaderSize = maxHeaderSize;
+    }
+
+    /**
+     * True when this line is the end of data: a lone dot after CRLF and before CRLF. The CRLF before the dot
+     * counts as much as the one after it, so {@code <LF>.<CRLF>} is content, not an end (SMTP smuggling).
+     */
+    boolean endsData(SmtpLine line) {
+        boolean lineStart = atLineStart;
+        atLineStart = line.crlf();
+        return line.isDot() && line.crlf() && lineStart;
     }
 
     /**

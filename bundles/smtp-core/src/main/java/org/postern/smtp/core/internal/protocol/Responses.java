@@ -104,6 +104,123 @@ public final class Responses {
     private Responses() {
     }
 
+    // --- The core's own replies, where no hook decides; compare with qpsmtpd's Qpsmtpd::SMTP -------------------
+
+    // Command lines (RFC 5321 2.3.8, 4.5.3.1.4)
+    static final Reply LINE_TOO_LONG = Reply.of(500, "5.5.2", "Line too long");
+    static final Reply BARE_LINE_ENDING = Reply.of(500, "5.5.2",
+            "Syntax error: a command line must end with CRLF and hold no bare CR, LF or NUL (RFC 5321 2.3.8)");
+    static final Reply LEADING_WHITE_SPACE = Reply.of(500, "5.5.2", "Syntax error: a command line must not start with white space");
+    static final Reply UNRECOGNIZED = Reply.of(500, "5.5.1", "Unrecognized command");
+    static final Reply OK = Reply.of(250, "2.0.0", "OK");
+    static final Reply INTERNAL_ERROR = Reply.of(451, "4.3.0", "Internal error - try again later");
+
+    // HELO, EHLO
+    static Reply helloNeedsDomain(String verb) {
+        return Reply.of(501, "5.5.4", verb + " requires domain/address - see RFC-2821 4.1.1.1");
+    }
+
+    // MAIL, RCPT
+    static final Reply HELLO_FIRST = Reply.of(503, "5.5.1", "please say hello first ...");
+    static final Reply SENDER_UNPARSABLE = Reply.of(501, "5.1.7", "could not parse your mail from command");
+    static final Reply SIZE_SYNTAX = Reply.of(501, "5.5.4", "Syntax error in SIZE parameter");
+    static final Reply SIZE_EXCEEDED = Reply.of(552, "5.3.4", "Message size exceeds fixed maximum message size");
+    static final Reply MAIL_BEFORE_RCPT = Reply.of(503, "5.5.1", "Use MAIL before RCPT");
+    static final Reply TOO_MANY_RECIPIENTS = Reply.of(452, "4.5.3", "Too many recipients");
+    static final Reply RECIPIENT_UNPARSABLE = Reply.of(501, "5.1.3", "could not parse recipient");
+
+    static Reply syntaxError(String reason) {
+        return Reply.of(501, "5.5.2", reason);
+    }
+
+    static Reply unsupportedParameter(String name) {
+        return Reply.of(555, "5.5.4", "Unsupported parameter " + name.toUpperCase(java.util.Locale.ROOT));
+    }
+
+    static Reply unsupportedBody(String body) {
+        return Reply.of(501, "5.5.4", "Unsupported BODY type " + body);
+    }
+
+    static Reply senderAccepted(String sender) {
+        return Reply.of(250, "2.1.0", sender + ", sender OK - how exciting to get mail from you!");
+    }
+
+    static Reply recipientAccepted(String recipient) {
+        return Reply.of(250, "2.1.5", recipient + ", recipient ok");
+    }
+
+    // DATA
+    static final Reply DATA_ARGUMENTS = Reply.of(501, "5.5.4", "DATA takes no arguments");
+    static final Reply MAIL_FIRST = Reply.of(503, "5.5.1", "MAIL first");
+    static final Reply RCPT_FIRST = Reply.of(503, "5.5.1", "RCPT first");
+    static final Reply GO_AHEAD = new Reply(354, null, List.of("go ahead"));
+    static final Reply BARE_LINE_IN_DATA = Reply.of(554, "5.6.11",
+            "Bare LF or CR in message data is not allowed (RFC 5321 2.3.8); message rejected");
+    static final Reply MESSAGE_TOO_BIG = Reply.of(552, "5.3.4", "Message too big!");
+    static final Reply HEADER_TOO_BIG = Reply.of(552, "5.3.4", "Message header too large");
+    static final Reply MESSAGE_LINE_TOO_LONG = Reply.of(500, "5.5.2", "Message line too long");
+    static final Rule QUEUED = new Rule(250, "2.0.0", "Queued", false);
+
+    // NOOP, VRFY, HELP, QUIT
+    static final Reply VRFY_DEFAULT = Reply.of(252, "2.0.0", "Just try sending a mail and we'll see how it turns out ...");
+    static final List<String> HELP_TEXT = List.of("This is Postern, a plugin-driven SMTP server.",
+            "Commands: HELO EHLO MAIL RCPT DATA RSET NOOP VRFY HELP QUIT");
+
+    static Reply goodbye(String me) {
+        return Reply.of(221, "2.0.0", me + " closing connection. Have a wonderful day.");
+    }
+
+    // AUTH (RFC 4954)
+    static final Reply STARTTLS_BEFORE_AUTH = Reply.of(530, "5.7.0", "Must issue a STARTTLS command first");
+    static final Reply AUTH_AFTER_HELO = Reply.of(503, "5.5.1", "AUTH not defined for HELO");
+    static final Reply AUTH_AGAIN = Reply.of(503, "5.5.1", "but you already said AUTH ...");
+    static final Reply AUTH_IN_TRANSACTION = Reply.of(503, "5.5.1", "AUTH is not permitted during a mail transaction");
+    static final Reply AUTH_SYNTAX = syntaxError("Syntax error in command");
+    static final Reply AUTH_LINE_TOO_LONG = Reply.of(500, "5.5.6", "Authentication Exchange line is too long");
+
+    static Reply unimplementedMechanism(String mechanism) {
+        return Reply.of(504, "5.5.4", "Unimplemented authentication mechanism: " + mechanism);
+    }
+
+    static Reply authSucceeded(String mechanism, String user, String detail) {
+        return Reply.of(235, "2.7.0", mechanism + " authentication successful for " + user + detail);
+    }
+
+    static Reply authFailedTemporarily(String mechanism, String user, String detail) {
+        return Reply.of(454, "4.7.0", mechanism + " authentication failed temporarily for " + user + detail);
+    }
+
+    /** Never with the plugin's reason: it would tell a guesser which users exist. */
+    static Reply authFailed(String mechanism, String user) {
+        return Reply.of(535, "5.7.8", mechanism + " authentication failed for " + user);
+    }
+
+    // STARTTLS (RFC 3207)
+    static final Reply TLS_ACTIVE = Reply.of(503, "5.5.1", "TLS already active");
+    static final Reply STARTTLS_PARAMETERS = Reply.of(501, "5.5.4", "Syntax error (no parameters allowed)");
+    static final Reply READY_FOR_TLS = Reply.of(220, "2.0.0", "Ready to start TLS");
+
+    // Ending a session: each closes the connection
+    static Decision idleTimeout(String me) {
+        return new Decision(Reply.of(421, "4.4.2", me + " Timeout; closing connection"), true);
+    }
+
+    static Reply pluginsTooSlow(String me) {
+        return Reply.of(421, "4.4.2", me + " Timeout waiting for plugins; closing connection");
+    }
+
+    static Decision tooManyErrors(String me) {
+        return new Decision(Reply.of(421, "4.7.0", me + " Too many errors, closing connection"), true);
+    }
+
+    static Decision tooManyAuthFailures(String me) {
+        return new Decision(Reply.of(421, "4.7.0", me + " Too many failed authentication attempts from your address; try again later"), true);
+    }
+
+    static Decision bareLineInData() {
+        return new Decision(BARE_LINE_IN_DATA, true);
+    }
+
     private static RuleSet rules(HookType hook) {
         return new RuleSet(TABLE.computeIfAbsent(hook, h -> new EnumMap<>(ReturnCode.class)));
     }

@@ -5,8 +5,6 @@ import static java.util.concurrent.CompletableFuture.completedFuture;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -14,8 +12,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.postern.smtp.api.Address;
@@ -31,12 +27,13 @@ import org.postern.smtp.core.internal.dispatch.HookRunner;
 import org.postern.smtp.core.internal.dispatch.PluginSupport;
 import org.postern.smtp.core.internal.dispatch.Statistics;
 import org.postern.smtp.core.internal.protocol.Responses.Decision;
-import org.postern.smtp.core.internal.protocol.SessionSettings.BareLineEndings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The RFC 5321 state machine of one connection, driving the hooks as qpsmtpd's {@code Qpsmtpd::SMTP} does.
+ * It reads commands and answers HELO, MAIL, RCPT and the simple commands itself; a message from DATA on is
+ * {@link DataExchange}'s, AUTH is {@link AuthExchange}'s. Where the session stands is one {@link Phase}.
  *
  * <p>Every method runs on the connection's thread. A command that runs hooks makes the session busy until
  * its reply is sent; the transport holds further (pipelined) lines until {@link Transport#ready()}. Hook
@@ -45,48 +42,36 @@ import org.slf4j.LoggerFactory;
 public final class SmtpSession {
     private static final Logger LOG = LoggerFactory.getLogger(SmtpSession.class);
     private static final Set<String> MAIL_PARAMETERS = Set.of("size", "body");
-    private static final DateTimeFormatter RECEIVED_DATE = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss Z", Locale.ROOT);
-
-    private enum Mode { COMMAND, AUTH, DATA, CLOSED }
-    private static final Map<HookType, String> AUTH_MECHANISMS = Map.of(
-            HookType.AUTH_PLAIN, "plain", HookType.AUTH_LOGIN, "login", HookType.AUTH_CRAM_MD5, "cram-md5");
 
     private final SessionSettings settings;
     private final HookRunner runner;
     private final Supplier<HookChains> hookChains;
     private final PluginSupport support;
     private final Transport transport;
-    private final SessionState session;
+    private final SessionState state;
+    private final Statistics statistics;
+    private final DataExchange data = new DataExchange(this);
+    private final AuthExchange auth;
+    private final long startedMillis = System.currentTimeMillis();
     private TransactionState transaction = new TransactionState();
     private HookChains chains = HookChains.EMPTY;
-    private final Statistics statistics;
-    private final AuthFailureBudget authFailureBudget;
-    private final long startedMillis = System.currentTimeMillis();
-    // volatile: read by administrators' commands from other threads
-    private volatile Mode mode = Mode.COMMAND;
+    // volatile: read by administrators' commands and the idle timer
+    private volatile Phase phase = Phase.COMMANDS;
     private volatile boolean busy;
     private long busySinceNanos;
-    private boolean closing;
     private int errors;
-    private int authFailures;
-    /** A command line is being read whose first part ended in a bare LF: it is refused once CRLF ends it. */
-    private boolean inMalformedCommandLine;
-    private MessageReceiver message;
-    /** In DATA: the previous line ended in CRLF (or was the DATA command), so a dot line here may end DATA. */
-    private boolean dataLineFollowsCrlf;
-    private SaslExchange sasl;
 
     public SmtpSession(String id, InetSocketAddress remote, InetSocketAddress local, SessionSettings settings,
             HookRunner runner, Supplier<HookChains> hookChains, PluginSupport support, Transport transport,
             Statistics statistics, AuthFailureBudget authFailureBudget) {
         this.settings = settings;
-        this.authFailureBudget = authFailureBudget;
         this.statistics = statistics;
         this.runner = runner;
         this.hookChains = hookChains;
         this.support = support;
         this.transport = transport;
-        this.session = new SessionState(id, remote, local);
+        this.state = new SessionState(id, remote, local);
+        this.auth = new AuthExchange(this, authFailureBudget);
     }
 
     public boolean busy() {
@@ -99,77 +84,57 @@ public final class SmtpSession {
     }
 
     public boolean inData() {
-        return mode == Mode.DATA;
+        return phase instanceof Phase.ReceivingData;
     }
 
     public boolean closed() {
-        return mode == Mode.CLOSED;
+        return phase == Phase.CLOSED;
     }
 
     public String id() {
-        return session.id();
+        return state.id();
     }
 
     /** One line for administrators: id, client, state and age. Read from any thread; approximate by nature. */
     public String describe() {
-        String state = mode == Mode.CLOSED ? "closing" : busy ? "waiting for plugins"
-                : mode == Mode.DATA ? "in DATA" : mode == Mode.AUTH ? "in AUTH" : "idle";
+        Phase now = phase;
+        String described = now == Phase.CLOSED || now == Phase.CLOSING ? "closing" : busy ? "waiting for plugins"
+                : now instanceof Phase.ReceivingData ? "in DATA" : now instanceof Phase.Authenticating ? "in AUTH" : "idle";
         long seconds = (System.currentTimeMillis() - startedMillis) / 1000;
-        return String.format("%-12s %-24s %-20s %6ds  %s", session.id(), session.remoteAddress().getAddress().getHostAddress()
-                + ":" + session.remoteAddress().getPort(), state, seconds, session.heloHost().map(h -> "HELO " + h).orElse(""));
+        return String.format("%-12s %-24s %-20s %6ds  %s", state.id(), state.remoteAddress().getAddress().getHostAddress()
+                + ":" + state.remoteAddress().getPort(), described, seconds, state.heloHost().map(h -> "HELO " + h).orElse(""));
     }
 
     /** Runs pre_connection and connect, then greets (or refuses) the client. */
     public void start(int connectionsFromRemoteIp, int connections) {
         chains = hookChains.get();
         track(hook(HookType.PRE_CONNECTION, HookContexts.preConnection(scope(), connectionsFromRemoteIp, connections))
-                .thenCompose(answer -> {
-                    Decision refusal = Responses.decide(HookType.PRE_CONNECTION, answer, null);
-                    return refusal != null ? respond(refusal)
-                            : hook(HookType.CONNECT, plain()).thenCompose(this::connectRespond);
-                }));
-    }
-
-    private CompletableFuture<Void> connectRespond(HookResult answer) {
-        Decision decision = Responses.decide(HookType.CONNECT, answer, null);
-        if (decision != null) {
-            return respond(decision);
-        }
-        send(new Reply(220, null, List.of(settings.me() + " " + settings.greeting())));
-        return completedFuture(null);
+                .thenCompose(answer -> respondOr(HookType.PRE_CONNECTION, answer, null,
+                        () -> hook(HookType.CONNECT, plain()).thenCompose(connected -> respondOr(HookType.CONNECT, connected, null,
+                                () -> reply(new Reply(220, null, List.of(settings.me() + " " + settings.greeting()))))))));
     }
 
     /** Takes one line from the client; call only while not {@link #busy()}. */
     public void onLine(SmtpLine line) {
-        if (mode == Mode.CLOSED) {
-            return;
+        Phase now = phase;
+        if (now instanceof Phase.ReceivingData receiving) {
+            data.line(receiving.message(), line);
+        } else if (now instanceof Phase.Authenticating authenticating) {
+            track(auth.respond(authenticating.exchange(), line));
+        } else if (now == Phase.COMMANDS || now == Phase.SKIPPING_MALFORMED_LINE) {
+            commandLine(line);
         }
-        if (mode == Mode.DATA) {
-            dataLine(line);
-            return;
-        }
-        if (mode == Mode.AUTH) {
-            mode = Mode.COMMAND;
-            if (line.tooLong() || line.bytes().length > settings.maxCommandLineLength()) {
-                sasl = null;
-                send(Reply.of(500, "5.5.6", "Authentication Exchange line is too long"));
-                track(completedFuture(null));
-                return;
-            }
-            track(saslStep(sasl.respond(new String(line.bytes(), StandardCharsets.UTF_8).strip())));
-            return;
-        }
+    }
+
+    private void commandLine(SmtpLine line) {
         chains = hookChains.get();
         Reply lineError = commandLineError(line);
-        if (lineError != null || inMalformedCommandLine) {
+        if (lineError != null || phase == Phase.SKIPPING_MALFORMED_LINE) {
             // RFC 5321 2.3.8: only CRLF ends a line. A bare LF never splits one line into two commands.
             boolean continues = !line.crlf();
-            Reply reply = inMalformedCommandLine || continues ? Reply.of(500, "5.5.2", BARE_LINE_ENDING) : lineError;
-            inMalformedCommandLine = continues;
-            if (!continues) {
-                send(reply);
-            }
-            track(completedFuture(null));
+            Reply reply = phase == Phase.SKIPPING_MALFORMED_LINE || continues ? Responses.BARE_LINE_ENDING : lineError;
+            enter(continues ? Phase.SKIPPING_MALFORMED_LINE : Phase.COMMANDS);
+            track(continues ? completedFuture(null) : reply(reply));
             return;
         }
         String text = new String(line.bytes(), StandardCharsets.UTF_8).strip();
@@ -179,19 +144,16 @@ public final class SmtpSession {
         track(command(verb, arguments));
     }
 
-    private static final String BARE_LINE_ENDING =
-            "Syntax error: a command line must end with CRLF and hold no bare CR, LF or NUL (RFC 5321 2.3.8)";
-
     /** What is wrong with a command line as a line, before its words are read; null when nothing is. */
     private Reply commandLineError(SmtpLine line) {
         if (line.tooLong() || line.bytes().length > settings.maxCommandLineLength()) {
-            return Reply.of(500, "5.5.2", "Line too long");
+            return Responses.LINE_TOO_LONG;
         }
         if (!line.crlf() || line.bareCr() || line.contains((byte) 0)) {
-            return Reply.of(500, "5.5.2", BARE_LINE_ENDING);
+            return Responses.BARE_LINE_ENDING;
         }
         if (line.bytes().length > 0 && (line.bytes()[0] == ' ' || line.bytes()[0] == '\t')) {
-            return Reply.of(500, "5.5.2", "Syntax error: a command line must not start with white space");
+            return Responses.LEADING_WHITE_SPACE;
         }
         return null;
     }
@@ -202,18 +164,16 @@ public final class SmtpSession {
             case "ehlo" -> hello(arguments, true);
             case "mail" -> mail(arguments);
             case "rcpt" -> rcpt(arguments);
-            case "data" -> data(arguments);
-            case "rset" -> resetTransaction().thenRun(() -> send(Reply.of(250, "2.0.0", "OK")));
-            case "noop" -> simpleCommand(HookType.NOOP, verb, arguments,
-                    answer -> send(Reply.of(250, "2.0.0", "OK")));
-            case "vrfy" -> simpleCommand(HookType.VRFY, verb, arguments, answer -> send(Reply.of(252, "2.0.0",
-                    "Just try sending a mail and we'll see how it turns out ...")));
-            case "help" -> simpleCommand(HookType.HELP, verb, arguments, this::helpRespond);
+            case "data" -> data.data(arguments);
+            case "rset" -> resetTransaction().thenCompose(v -> reply(Responses.OK));
+            case "noop" -> simpleCommand(HookType.NOOP, verb, arguments, answer -> reply(Responses.OK));
+            case "vrfy" -> simpleCommand(HookType.VRFY, verb, arguments, answer -> reply(Responses.VRFY_DEFAULT));
+            case "help" -> simpleCommand(HookType.HELP, verb, arguments, answer ->
+                    reply(new Reply(214, "2.0.0", answer.message().isEmpty() ? Responses.HELP_TEXT : answer.message())));
             case "quit" -> quit();
-            case "auth" -> auth(arguments, verb);
-            case "starttls" -> startTls(arguments, verb);
-            default -> simpleCommand(HookType.UNRECOGNIZED_COMMAND, verb, arguments,
-                    answer -> send(Reply.of(500, "5.5.1", "Unrecognized command")));
+            case "auth" -> auth.auth(verb, arguments);
+            case "starttls" -> startTls(verb, arguments);
+            default -> unrecognized(verb, arguments);
         };
     }
 
@@ -232,28 +192,22 @@ public final class SmtpSession {
                 words = arguments.isEmpty() ? List.of() : Arrays.asList(arguments.split("\\s+"));
             }
             if (words.isEmpty() || words.get(0).isEmpty()) {
-                send(Reply.of(501, "5.5.4", verb + " requires domain/address - see RFC-2821 4.1.1.1"));
-                return completedFuture(null);
+                return reply(Responses.helloNeedsDomain(verb));
             }
             String host = words.get(0);
             HookType hook = extended ? HookType.EHLO : HookType.HELO;
             // RFC 5321 4.1.4: a repeated HELO/EHLO resets the session like RSET (qpsmtpd refuses it with 503).
             return resetTransaction()
                     .thenCompose(v -> hook(hook, HookContexts.helo(scope(), host, List.copyOf(words.subList(1, words.size())))))
-                    .thenCompose(answer -> {
-                        Decision decision = Responses.decide(hook, answer, null);
-                        if (decision != null) {
-                            return respond(decision);
-                        }
-                        session.hello(host, extended);
-                        send(helloReply(extended));
-                        return completedFuture(null);
-                    });
+                    .thenCompose(answer -> respondOr(hook, answer, null, () -> {
+                        state.hello(host, extended);
+                        return reply(helloReply(extended));
+                    }));
         });
     }
 
     private Reply helloReply(boolean extended) {
-        String ip = session.remoteIp();
+        String ip = state.remoteIp();
         List<String> lines = new ArrayList<>();
         lines.add(settings.me() + " Hi " + ip + " [" + ip + "]" + (extended ? "" : "; I am so happy to meet you."));
         if (extended) {
@@ -264,8 +218,8 @@ public final class SmtpSession {
             if (transport.tlsAvailable()) {
                 lines.add("STARTTLS");
             }
-            List<String> mechanisms = authMechanisms();
-            if (!mechanisms.isEmpty() && !authNeedsTls()) {
+            List<String> mechanisms = auth.mechanisms();
+            if (!mechanisms.isEmpty() && !auth.needsTls()) {
                 lines.add("AUTH " + String.join(" ", mechanisms).toUpperCase(Locale.ROOT));
             }
         }
@@ -276,9 +230,8 @@ public final class SmtpSession {
 
     private CompletableFuture<Void> mail(String arguments) {
         return resetTransaction().thenCompose(v -> {
-            if (session.heloHost().isEmpty()) {
-                send(Reply.of(503, "5.5.1", "please say hello first ..."));
-                return completedFuture(null);
+            if (state.heloHost().isEmpty()) {
+                return reply(Responses.HELLO_FIRST);
             }
             return parseEnvelope(HookType.MAIL_PARSE, "mail", arguments, EnvelopeParser::parseMail, HookType.MAIL_PRE,
                     "could not parse your mail from command", this::mailAddress);
@@ -293,30 +246,27 @@ public final class SmtpSession {
             sender = Address.parse(path).orElse(null);
         }
         if (sender == null) {
-            send(Reply.of(501, "5.1.7", "could not parse your mail from command"));
-            return completedFuture(null);
+            return reply(Responses.SENDER_UNPARSABLE);
         }
         Reply parameterError = mailParameterError(parameters);
         if (parameterError != null) {
-            send(parameterError);
-            return completedFuture(null);
+            return reply(parameterError);
         }
         return hook(HookType.MAIL, HookContexts.mail(scope(), sender, parameters)).thenCompose(answer -> {
-            Decision decision = Responses.decide(HookType.MAIL, answer, sender.format());
-            if (decision != null) {
-                LOG.info("session {}: MAIL FROM {} refused: {}", session.id(), sender.format(), answer);
-                return respond(decision);
+            if (answer.code().isDenial()) {
+                LOG.info("session {}: MAIL FROM {} refused: {}", state.id(), sender.format(), answer);
             }
-            transaction.sender(sender, parameters);
-            send(Reply.of(250, "2.1.0", sender.format() + ", sender OK - how exciting to get mail from you!"));
-            return completedFuture(null);
+            return respondOr(HookType.MAIL, answer, sender.format(), () -> {
+                transaction.sender(sender, parameters);
+                return reply(Responses.senderAccepted(sender.format()));
+            });
         });
     }
 
     private Reply mailParameterError(Map<String, String> parameters) {
-        for (Map.Entry<String, String> parameter : parameters.entrySet()) {
-            if (!MAIL_PARAMETERS.contains(parameter.getKey())) {
-                return Reply.of(555, "5.5.4", "Unsupported parameter " + parameter.getKey().toUpperCase(Locale.ROOT));
+        for (String name : parameters.keySet()) {
+            if (!MAIL_PARAMETERS.contains(name)) {
+                return Responses.unsupportedParameter(name);
             }
         }
         String size = parameters.get("size");
@@ -325,15 +275,15 @@ public final class SmtpSession {
             try {
                 declared = Long.parseLong(size);
             } catch (NumberFormatException e) {
-                return Reply.of(501, "5.5.4", "Syntax error in SIZE parameter");
+                return Responses.SIZE_SYNTAX;
             }
             if (declared > settings.maxMessageSize()) {
-                return Reply.of(552, "5.3.4", "Message size exceeds fixed maximum message size");
+                return Responses.SIZE_EXCEEDED;
             }
         }
         String body = parameters.get("body");
         if (body != null && !body.equalsIgnoreCase("7BIT") && !body.equalsIgnoreCase("8BITMIME")) {
-            return Reply.of(501, "5.5.4", "Unsupported BODY type " + body);
+            return Responses.unsupportedBody(body);
         }
         return null;
     }
@@ -342,12 +292,10 @@ public final class SmtpSession {
 
     private CompletableFuture<Void> rcpt(String arguments) {
         if (transaction.sender().isEmpty()) {
-            send(Reply.of(503, "5.5.1", "Use MAIL before RCPT"));
-            return completedFuture(null);
+            return reply(Responses.MAIL_BEFORE_RCPT);
         }
         if (transaction.recipients().size() >= settings.maxRecipients()) {
-            send(Reply.of(452, "4.5.3", "Too many recipients"));
-            return completedFuture(null);
+            return reply(Responses.TOO_MANY_RECIPIENTS);
         }
         return parseEnvelope(HookType.RCPT_PARSE, "rcpt", arguments, EnvelopeParser::parseRcpt, HookType.RCPT_PRE,
                 "could not parse recipient", this::rcptAddress);
@@ -356,29 +304,24 @@ public final class SmtpSession {
     private CompletableFuture<Void> rcptAddress(String path, Map<String, String> parameters) {
         Address recipient = Address.parse(path).filter(a -> !a.isNullSender()).orElse(null);
         if (recipient == null) {
-            send(Reply.of(501, "5.1.3", "could not parse recipient"));
-            return completedFuture(null);
+            return reply(Responses.RECIPIENT_UNPARSABLE);
         }
         if (!parameters.isEmpty()) {
-            String name = parameters.keySet().iterator().next();
-            send(Reply.of(555, "5.5.4", "Unsupported parameter " + name.toUpperCase(Locale.ROOT)));
-            return completedFuture(null);
+            return reply(Responses.unsupportedParameter(parameters.keySet().iterator().next()));
         }
         return hook(HookType.RCPT, HookContexts.rcpt(scope(), recipient, parameters)).thenCompose(answer -> {
             if (answer.code() == ReturnCode.OK) {
                 transaction.addRecipient(new Recipient(recipient, parameters));
-                send(Reply.of(250, "2.1.5", recipient.format() + ", recipient ok"));
-                return completedFuture(null);
+                return reply(Responses.recipientAccepted(recipient.format()));
             }
-            LOG.info("session {}: RCPT TO {} not accepted: {}", session.id(), recipient.format(), answer);
+            LOG.info("session {}: RCPT TO {} not accepted: {}", state.id(), recipient.format(), answer);
             return respond(Responses.decide(HookType.RCPT, answer, recipient.format()));
         });
     }
 
     /** Shared by MAIL and RCPT: the parse hook (or built-in parser), then the *_pre hook, then the address. */
     private CompletableFuture<Void> parseEnvelope(HookType parseHook, String verb, String arguments,
-            Function<String, EnvelopeParser.Parsed> builtIn, HookType preHook, String unparsable,
-            AddressStep next) {
+            Function<String, EnvelopeParser.Parsed> builtIn, HookType preHook, String unparsable, AddressStep next) {
         return hook(parseHook, HookContexts.parse(scope(), verb, arguments)).thenCompose(custom -> {
             EnvelopeParser.Parsed parsed;
             if (custom.code() == ReturnCode.OK && !custom.message().isEmpty()) {
@@ -391,15 +334,13 @@ public final class SmtpSession {
                 parsed = builtIn.apply(arguments);
             }
             if (!parsed.ok()) {
-                send(Reply.of(501, "5.5.2", parsed.error()));
-                return completedFuture(null);
+                return reply(Responses.syntaxError(parsed.error()));
             }
             Map<String, String> parameters = EnvelopeParser.parameterMap(parsed.parameters());
             return hook(preHook, HookContexts.addressPre(scope(), parsed.address(), parameters)).thenCompose(pre -> {
                 String path = pre.code() == ReturnCode.OK && !pre.message().isEmpty() ? pre.message().get(0) : parsed.address();
                 if (!path.startsWith("<") || !path.endsWith(">")) {
-                    send(Reply.of(501, "5.5.2", unparsable));
-                    return completedFuture(null);
+                    return reply(Responses.syntaxError(unparsable));
                 }
                 return next.accept(path, parameters);
             });
@@ -411,342 +352,26 @@ public final class SmtpSession {
         CompletableFuture<Void> accept(String path, Map<String, String> parameters);
     }
 
-    // --- DATA ---------------------------------------------------------------------------------------------
-
-    private CompletableFuture<Void> data(String arguments) {
-        if (!arguments.isEmpty()) {
-            send(Reply.of(501, "5.5.4", "DATA takes no arguments"));
-            return completedFuture(null);
-        }
-        if (transaction.sender().isEmpty()) {
-            send(Reply.of(503, "5.5.1", "MAIL first"));
-            return completedFuture(null);
-        }
-        if (transaction.recipients().isEmpty()) {
-            send(Reply.of(503, "5.5.1", "RCPT first"));
-            return completedFuture(null);
-        }
-        return hook(HookType.DATA, plain()).thenCompose(answer -> {
-            Decision decision = Responses.decide(HookType.DATA, answer, null);
-            if (decision != null) {
-                return decision.close() ? respond(decision) : resetTransaction().thenRun(() -> send(decision.reply()));
-            }
-            Spool spool = new Spool(settings.spoolFolder(), settings.spoolMemoryThreshold());
-            transaction.body(spool);
-            message = new MessageReceiver(spool, settings.maxMessageSize(), settings.maxHeaderSize());
-            dataLineFollowsCrlf = true;
-            mode = Mode.DATA;
-            send(new Reply(354, null, List.of("go ahead")));
-            return completedFuture(null);
-        });
-    }
-
-    private void dataLine(SmtpLine line) {
-        boolean lineStart = dataLineFollowsCrlf;
-        dataLineFollowsCrlf = line.crlf();
-        // Only CRLF "." CRLF ends DATA, the CRLF before the dot included: "<LF>.<CRLF>" is content (smuggling).
-        if (line.isDot() && line.crlf() && lineStart) {
-            mode = Mode.COMMAND;
-            track(endOfData());
-            return;
-        }
-        if (line.tooLong()) {
-            message.lineTooLong();
-            return;
-        }
-        boolean bare = !line.crlf() || line.bareCr();
-        if (bare && settings.bareLineEndings() == BareLineEndings.REJECT) {
-            LOG.info("session {}: bare LF or CR in DATA, closing", session.id());
-            mode = Mode.COMMAND;
-            track(resetTransaction().thenCompose(v -> respond(new Decision(Reply.of(554, "5.6.11",
-                    "Bare LF or CR in message data is not allowed (RFC 5321 2.3.8); message rejected"), true))));
-            return;
-        }
-        byte[] bytes = bare ? MessageReceiver.normalizeBareCr(line.bytes()) : line.bytes();
-        // A lone dot that did not end DATA was not dot-stuffed by the client: it is content.
-        int offset = bytes.length > 1 && bytes[0] == '.' ? 1 : 0;
-        if (message.line(bytes, offset, bytes.length - offset)) {
-            track(headersEnd(message));
-        }
-    }
-
-    /**
-     * data_headers_end. A refusal that keeps the connection open waits for the end of data, reading the rest
-     * of the message without keeping it: the client only listens again after its final dot.
-     */
-    private CompletableFuture<Void> headersEnd(MessageReceiver received) {
-        transaction.header(received.header());
-        return hook(HookType.DATA_HEADERS_END, plain()).thenCompose(answer -> {
-            Decision decision = Responses.decide(HookType.DATA_HEADERS_END, answer, null);
-            if (decision == null) {
-                return completedFuture(null);
-            }
-            LOG.info("session {}: message refused at data_headers_end: {}", session.id(), answer);
-            if (!decision.close()) {
-                received.refuse(decision.reply());
-                return completedFuture(null);
-            }
-            mode = Mode.COMMAND;
-            return respond(decision);
-        });
-    }
-
-    private CompletableFuture<Void> endOfData() {
-        MessageReceiver received = message;
-        message = null;
-        transaction.size(received.size());
-        CompletableFuture<Void> header = received.endHeaderAtEndOfData() ? headersEnd(received) : completedFuture(null);
-        return header.thenCompose(v -> {
-            if (closing) {
-                return completedFuture(null);
-            }
-            Reply refusal = received.refusal();
-            if (received.spoolFailure() != null) {
-                LOG.error("session {}: message not spooled to {}: {}", session.id(), settings.spoolFolder(),
-                        received.spoolFailure().toString());
-            }
-            if (refusal == null && received.tooBig()) {
-                refusal = Reply.of(552, "5.3.4", "Message too big!");
-            } else if (refusal == null && received.headerTooBig()) {
-                refusal = Reply.of(552, "5.3.4", "Message header too large");
-            } else if (refusal == null && received.hadLineTooLong()) {
-                refusal = Reply.of(500, "5.5.2", "Message line too long");
-            }
-            if (refusal != null) {
-                LOG.info("session {}: message refused at end of DATA: {}", session.id(), refusal);
-                statistics.transaction(false);
-                Reply reply = refusal;
-                return resetTransaction().thenRun(() -> send(reply));
-            }
-            return addReceivedLine().thenCompose(x -> contentHook(HookType.DATA_POST_HEADERS,
-                    () -> contentHook(HookType.DATA_POST, () -> contentHook(HookType.QUEUE_PRE, this::queue))));
-        });
-    }
-
-    private CompletableFuture<Void> addReceivedLine() {
-        // RFC 3848: ESMTPS with TLS, ESMTPA once the client authenticated, ESMTPSA for both
-        String smtpType = !session.extended() ? "SMTP"
-                : "ESMTP" + (session.tls() ? "S" : "") + (session.authMechanism() != null ? "A" : "");
-        String tlsInfo = session.tls() ? "(" + session.tlsDescription() + " encrypted)" : "";
-        String authInfo = session.authMechanism() == null ? ""
-                : "(smtp-auth username " + session.authenticatedUser().orElse("") + ", mechanism " + session.authMechanism() + ")";
-        return hook(HookType.RECEIVED_LINE, HookContexts.receivedLine(scope(), smtpType, authInfo, tlsInfo)).thenAccept(answer -> {
-            String value = answer.code() == ReturnCode.OK && !answer.message().isEmpty()
-                    ? String.join("\r\n\t", answer.message())
-                    : "from " + session.remoteIp() + " (HELO " + session.heloHost().orElse("") + ") (" + session.remoteIp()
-                            + ")\r\n\tby " + settings.me() + " (Postern) with " + (tlsInfo.isEmpty() ? "" : tlsInfo + " ")
-                            + smtpType + " id " + session.id() + "; "
-                            + RECEIVED_DATE.format(ZonedDateTime.now());
-            transaction.parsedHeader().prepend("Received", value);
-        });
-    }
-
-    /** data_post_headers, data_post and queue_pre: a refusal ends the transaction, anything else goes on. */
-    private CompletableFuture<Void> contentHook(HookType hook, Supplier<CompletableFuture<Void>> next) {
-        return hook(hook, plain()).thenCompose(answer -> {
-            if (mode == Mode.CLOSED) {
-                // The client is gone and got no 250: it will send the message again, so this copy must not be queued.
-                LOG.info("session {}: connection lost during {}; message not queued", session.id(), hook.hookName());
-                return completedFuture(null);
-            }
-            Decision decision = Responses.decide(hook, answer, null);
-            if (decision == null) {
-                return next.get();
-            }
-            LOG.info("session {}: message refused at {}: {}", session.id(), hook.hookName(), answer);
-            statistics.transaction(false);
-            return decision.close() ? respond(decision) : resetTransaction().thenRun(() -> send(decision.reply()));
-        });
-    }
-
-    private CompletableFuture<Void> queue() {
-        return hook(HookType.QUEUE, plain()).thenCompose(answer -> {
-            Decision decision = Responses.decide(HookType.QUEUE, answer, null);
-            Reply reply;
-            statistics.transaction(decision == null);
-            if (decision != null) {
-                reply = decision.reply();
-                LOG.warn("session {}: message not queued: {}", session.id(), answer);
-            } else {
-                reply = Responses.replyFor(new Responses.Rule(250, "2.0.0", "Queued", false), answer, null);
-                LOG.info("session {}: message from {} to {} recipient(s), {} octets queued", session.id(),
-                        transaction.sender().map(Address::format).orElse("?"), transaction.recipients().size(), transaction.size());
-            }
-            return resetTransaction().thenCompose(v -> {
-                send(reply);
-                return hook(HookType.QUEUE_POST, plain());
-            }).thenAccept(post -> {
-                if (post.code() != ReturnCode.OK && post.code() != ReturnCode.DECLINED) {
-                    LOG.error("session {}: queue_post answered {}", session.id(), post);
-                }
-            });
-        });
-    }
-
-    // --- AUTH (RFC 4954, authentication.pod) ---------------------------------------------------------------
-
-    /** The mechanisms offered: those with a plugin of their own, all three when a plugin answers plain "auth". */
-    private List<String> authMechanisms() {
-        List<String> offered = new ArrayList<>();
-        for (Map.Entry<HookType, String> mechanism : new java.util.TreeMap<>(AUTH_MECHANISMS).entrySet()) {
-            if (chains.has(HookType.AUTH) || chains.has(mechanism.getKey())) {
-                offered.add(mechanism.getValue());
-            }
-        }
-        return offered;
-    }
-
-    /** qpsmtpd's tls_before_auth: with STARTTLS available, credentials are not taken in the clear. */
-    private boolean authNeedsTls() {
-        return settings.auth().tlsBeforeAuth() && transport.tlsAvailable();
-    }
-
-    private CompletableFuture<Void> auth(String arguments, String verb) {
-        List<String> offered = authMechanisms();
-        if (offered.isEmpty()) {
-            return simpleCommand(HookType.UNRECOGNIZED_COMMAND, verb, arguments,
-                    answer -> send(Reply.of(500, "5.5.1", "Unrecognized command")));
-        }
-        if (authNeedsTls()) {
-            send(Reply.of(530, "5.7.0", "Must issue a STARTTLS command first"));
-            return completedFuture(null);
-        }
-        if (authFailureBudget.exhausted(session.remoteAddress().getAddress())) {
-            return authBudgetExhausted();
-        }
-        if (!session.extended()) {
-            send(Reply.of(503, "5.5.1", "AUTH not defined for HELO"));
-            return completedFuture(null);
-        }
-        if (session.authenticatedUser().isPresent()) {
-            send(Reply.of(503, "5.5.1", "but you already said AUTH ..."));
-            return completedFuture(null);
-        }
-        if (transaction.sender().isPresent()) {
-            send(Reply.of(503, "5.5.1", "AUTH is not permitted during a mail transaction"));
-            return completedFuture(null);
-        }
-        return hook(HookType.AUTH_PARSE, HookContexts.parse(scope(), verb, arguments)).thenCompose(parsed -> {
-            List<String> words;
-            if (parsed.code() == ReturnCode.OK) {
-                words = parsed.message();
-            } else if (parsed.code() != ReturnCode.DECLINED) {
-                send(Reply.of(501, "5.5.2", parsed.message().isEmpty() ? "Syntax error in command" : parsed.message().get(0)));
-                return completedFuture(null);
-            } else {
-                words = arguments.isEmpty() ? List.of() : List.of(arguments.split("\\s+"));
-            }
-            if (words.isEmpty() || words.size() > 2) {
-                send(Reply.of(501, "5.5.2", "Syntax error in command"));
-                return completedFuture(null);
-            }
-            String mechanism = words.get(0).toLowerCase(Locale.ROOT);
-            if (!offered.contains(mechanism)) {
-                send(Reply.of(504, "5.5.4", "Unimplemented authentication mechanism: " + mechanism));
-                return completedFuture(null);
-            }
-            sasl = SaslExchange.forMechanism(mechanism, settings.me());
-            String initial = words.size() == 2 && !words.get(1).equals("=") ? words.get(1) : words.size() == 2 ? "" : null;
-            return saslStep(sasl.begin(initial));
-        });
-    }
-
-    private CompletableFuture<Void> saslStep(SaslExchange.Step step) {
-        if (step instanceof SaslExchange.Challenge challenge) {
-            send(new Reply(334, null, List.of(challenge.text())));
-            mode = Mode.AUTH;
-            return completedFuture(null);
-        }
-        sasl = null;
-        if (step instanceof SaslExchange.Failed failed) {
-            send(failed.reply());
-            return completedFuture(null);
-        }
-        SaslExchange.Credentials credentials = ((SaslExchange.Done) step).credentials();
-        String mechanism = credentials.mechanism().toUpperCase(Locale.ROOT);
-        HookType specific = AUTH_MECHANISMS.entrySet().stream().filter(e -> e.getValue().equals(credentials.mechanism()))
-                .findFirst().orElseThrow().getKey();
-        HookContext ctx = HookContexts.auth(scope(), credentials.mechanism(), credentials.user(), credentials.clearPassword(),
-                credentials.hashedPassword(), credentials.ticket());
-        long checkStarted = System.nanoTime();
-        return hook(specific, ctx)
-                .thenCompose(answer -> answer.code() == ReturnCode.DECLINED ? hook(HookType.AUTH, ctx) : completedFuture(answer))
-                .thenCompose(answer -> {
-                    String detail = answer.message().isEmpty() ? "" : " - " + String.join(" ", answer.message());
-                    if (answer.code() == ReturnCode.OK) {
-                        session.authenticated(credentials.user(), mechanism);
-                        LOG.info("session {}: authenticated {} with {}", session.id(), credentials.user(), mechanism);
-                        send(Reply.of(235, "2.7.0", mechanism + " authentication successful for " + credentials.user() + detail));
-                        return completedFuture(null);
-                    }
-                    if (answer.code() == ReturnCode.DENYSOFT || answer.code() == ReturnCode.DENYSOFT_DISCONNECT) {
-                        send(Reply.of(454, "4.7.0", mechanism + " authentication failed temporarily for " + credentials.user() + detail));
-                        return completedFuture(null);
-                    }
-                    // The plugin's reason goes to the log only: telling "no such user" from "wrong password"
-                    // would tell a guesser which users exist.
-                    LOG.info("session {}: authentication of {} with {} failed{}", session.id(), credentials.user(), mechanism, detail);
-                    return authFailed(mechanism, credentials.user(), checkStarted);
-                });
-    }
-
-    /**
-     * A failed attempt is answered late, later with each failure in the session, and counted against the
-     * client network's budget; the delay holds no thread, and the session reads nothing meanwhile. The delay
-     * counts from when the plugins were asked, so an unknown user (answered at once) and a wrong password
-     * (answered after hashing) take the same time.
-     */
-    private CompletableFuture<Void> authFailed(String mechanism, String user, long checkStarted) {
-        authFailures++;
-        errors++;
-        boolean budgetUsedUp = authFailureBudget.failed(session.remoteAddress().getAddress());
-        Reply reply = Reply.of(535, "5.7.8", mechanism + " authentication failed for " + user);
-        long elapsedMillis = (System.nanoTime() - checkStarted) / 1_000_000;
-        long delayMillis = Math.max(0, settings.auth().delayAfter(authFailures).toMillis() - elapsedMillis);
-        CompletableFuture<Void> delayed = delayMillis == 0 ? completedFuture(null)
-                : CompletableFuture.runAsync(() -> { },
-                        CompletableFuture.delayedExecutor(delayMillis, TimeUnit.MILLISECONDS, transport.executor()));
-        return delayed.thenCompose(v -> {
-            if (mode == Mode.CLOSED) {
-                return completedFuture(null);
-            }
-            send(reply);
-            return budgetUsedUp ? authBudgetExhausted() : completedFuture(null);
-        });
-    }
-
-    private CompletableFuture<Void> authBudgetExhausted() {
-        LOG.warn("session {}: too many failed AUTH attempts from {}, closing", session.id(), session.remoteIp());
-        return respond(new Decision(Reply.of(421, "4.7.0",
-                settings.me() + " Too many failed authentication attempts from your address; try again later"), true));
-    }
-
     // --- STARTTLS (RFC 3207) -----------------------------------------------------------------------------
 
-    private CompletableFuture<Void> startTls(String arguments, String verb) {
+    private CompletableFuture<Void> startTls(String verb, String arguments) {
         if (!transport.tlsAvailable()) {
-            if (session.tls()) {
-                send(Reply.of(503, "5.5.1", "TLS already active"));
-                return completedFuture(null);
-            }
-            return simpleCommand(HookType.UNRECOGNIZED_COMMAND, verb, arguments,
-                    answer -> send(Reply.of(500, "5.5.1", "Unrecognized command")));
+            return state.tls() ? reply(Responses.TLS_ACTIVE) : unrecognized(verb, arguments);
         }
         if (!arguments.isEmpty()) {
-            send(Reply.of(501, "5.5.4", "Syntax error (no parameters allowed)"));
-            return completedFuture(null);
+            return reply(Responses.STARTTLS_PARAMETERS);
         }
-        return transport.startTls(Reply.of(220, "2.0.0", "Ready to start TLS")).handle((description, error) -> {
+        return transport.startTls(Responses.READY_FOR_TLS).handle((description, error) -> {
             if (error != null) {
-                LOG.info("session {}: TLS handshake failed: {}", session.id(), error.toString());
-                mode = Mode.CLOSED;
+                LOG.info("session {}: TLS handshake failed: {}", state.id(), error.toString());
+                enter(Phase.CLOSED);
                 transport.close();
-                return null;
+                return completedFuture((Void) null);
             }
-            LOG.info("session {}: TLS started, {}", session.id(), description);
-            session.tlsStarted(description);
+            LOG.info("session {}: TLS started, {}", state.id(), description);
+            state.tlsStarted(description);
             return resetTransaction();
-        }).thenCompose(reset -> reset == null ? completedFuture(null) : reset);
+        }).thenCompose(Function.identity());
     }
 
     // --- NOOP, VRFY, HELP, unknown commands, QUIT ---------------------------------------------------------
@@ -756,34 +381,24 @@ public final class SmtpSession {
      * for a DONE that brought no reply of its own, so the client is never left waiting).
      */
     private CompletableFuture<Void> simpleCommand(HookType hook, String verb, String arguments,
-            Consumer<HookResult> otherwise) {
+            Function<HookResult, CompletableFuture<Void>> otherwise) {
         List<String> words = arguments.isEmpty() ? List.of() : List.of(arguments.split("\\s+"));
         return hook(hook, HookContexts.command(scope(), verb, words)).thenCompose(answer -> {
-            Decision decision = Responses.decide(hook, answer, null);
-            if (decision != null) {
-                if (hook == HookType.VRFY && answer.code() == ReturnCode.DENY) {
-                    return resetTransaction().thenRun(() -> send(decision.reply()));
-                }
-                return respond(decision);
+            if (hook == HookType.VRFY && answer.code() == ReturnCode.DENY) {
+                return refuseOr(hook, answer, () -> otherwise.apply(answer));
             }
-            otherwise.accept(answer);
-            return completedFuture(null);
+            return respondOr(hook, answer, null, () -> otherwise.apply(answer));
         });
     }
 
-    private void helpRespond(HookResult answer) {
-        List<String> lines = answer.message().isEmpty()
-                ? List.of("This is Postern, a plugin-driven SMTP server.",
-                        "Commands: HELO EHLO MAIL RCPT DATA RSET NOOP VRFY HELP QUIT")
-                : answer.message();
-        send(new Reply(214, "2.0.0", lines));
+    CompletableFuture<Void> unrecognized(String verb, String arguments) {
+        return simpleCommand(HookType.UNRECOGNIZED_COMMAND, verb, arguments, answer -> reply(Responses.UNRECOGNIZED));
     }
 
     private CompletableFuture<Void> quit() {
         return hook(HookType.QUIT, plain()).thenCompose(answer -> {
             Decision pluginReply = Responses.decide(HookType.QUIT, answer, null);
-            send(pluginReply != null ? pluginReply.reply()
-                    : Reply.of(221, "2.0.0", settings.me() + " closing connection. Have a wonderful day."));
+            send(pluginReply != null ? pluginReply.reply() : Responses.goodbye(settings.me()));
             return disconnect();
         });
     }
@@ -792,12 +407,12 @@ public final class SmtpSession {
 
     /** The client was idle too long. */
     public void onTimeout() {
-        if (mode == Mode.CLOSED || busy) {
+        if (phase == Phase.CLOSED || phase == Phase.CLOSING || busy) {
             return;
         }
-        LOG.info("session {}: idle timeout", session.id());
-        mode = Mode.COMMAND;
-        track(respond(new Decision(Reply.of(421, "4.4.2", settings.me() + " Timeout; closing connection"), true)));
+        LOG.info("session {}: idle timeout", state.id());
+        enter(Phase.COMMANDS);
+        track(respond(Responses.idleTimeout(settings.me())));
     }
 
     /**
@@ -805,46 +420,140 @@ public final class SmtpSession {
      * and the connection closes without running further hooks (they would wait behind the stuck ones).
      */
     public void onBusyTooLong() {
-        if (mode == Mode.CLOSED) {
+        if (phase == Phase.CLOSED) {
             return;
         }
-        LOG.warn("session {}: plugins did not answer in time; closing the connection", session.id());
-        mode = Mode.CLOSED;
-        send(Reply.of(421, "4.4.2", settings.me() + " Timeout waiting for plugins; closing connection"));
+        LOG.warn("session {}: plugins did not answer in time; closing the connection", state.id());
+        enter(Phase.CLOSED);
+        send(Responses.pluginsTooSlow(settings.me()));
         transport.close();
     }
 
     /** The connection is gone, however it ended: post_connection runs and the spool is cleaned up. */
     public void onClosed() {
-        mode = Mode.CLOSED;
+        enter(Phase.CLOSED);
         discard(transaction);
         if (chains.has(HookType.POST_CONNECTION)) {
             runner.run(chains, HookType.POST_CONNECTION, plain());
         }
     }
 
-    private CompletableFuture<Void> respond(Decision decision) {
-        send(decision.reply());
-        return decision.close() ? disconnect() : completedFuture(null);
-    }
-
     private CompletableFuture<Void> disconnect() {
-        closing = true;
+        enter(Phase.CLOSING);
         return hook(HookType.DISCONNECT, plain()).thenCompose(answer -> resetTransaction()).thenRun(() -> {
-            mode = Mode.CLOSED;
+            enter(Phase.CLOSED);
             transport.close();
         });
     }
 
-    private CompletableFuture<Void> resetTransaction() {
+    // --- what the exchanges share ------------------------------------------------------------------------
+
+    SessionSettings settings() {
+        return settings;
+    }
+
+    SessionState state() {
+        return state;
+    }
+
+    TransactionState transaction() {
+        return transaction;
+    }
+
+    Transport transport() {
+        return transport;
+    }
+
+    Statistics statistics() {
+        return statistics;
+    }
+
+    HookChains chains() {
+        return chains;
+    }
+
+    Phase phase() {
+        return phase;
+    }
+
+    void enter(Phase next) {
+        phase = next;
+    }
+
+    /** True once the server is ending the session: no reply but the closing one goes out. */
+    boolean ending() {
+        return phase == Phase.CLOSING || phase == Phase.CLOSED;
+    }
+
+    /** Counts an error the reply code does not show, such as a failed AUTH. */
+    void countError() {
+        errors++;
+    }
+
+    Scope scope() {
+        return new Scope(state, transaction, support);
+    }
+
+    HookContext plain() {
+        return HookContexts.plain(scope());
+    }
+
+    /** Runs a hook; the answer arrives on the connection's thread. A hook nobody registered costs no hop. */
+    CompletableFuture<HookResult> hook(HookType hook, HookContext ctx) {
+        if (!chains.has(hook)) {
+            return completedFuture(HookResult.declined());
+        }
+        return runner.run(chains, hook, ctx).thenApplyAsync(Function.identity(), transport.executor());
+    }
+
+    void send(Reply reply) {
+        LOG.debug("session {}: {}", state.id(), reply);
+        transport.send(reply);
+        if (isClientError(reply.code())) {
+            errors++;
+        }
+    }
+
+    /** Sends a reply that ends the command. */
+    CompletableFuture<Void> reply(Reply reply) {
+        send(reply);
+        return completedFuture(null);
+    }
+
+    /** Sends a decided reply, and closes the connection when the decision says so. */
+    CompletableFuture<Void> respond(Decision decision) {
+        send(decision.reply());
+        return decision.close() ? disconnect() : completedFuture(null);
+    }
+
+    /**
+     * The decide-and-reply step: when the hook's reply table has a rule for the answer, the client gets that
+     * reply (and the connection closes if the rule says so); otherwise the command goes on.
+     */
+    CompletableFuture<Void> respondOr(HookType hook, HookResult answer, String subject, Supplier<CompletableFuture<Void>> goOn) {
+        Decision decision = Responses.decide(hook, answer, subject);
+        return decision == null ? goOn.get() : respond(decision);
+    }
+
+    /** As {@link #respondOr}, for refusals that also end the mail transaction. */
+    CompletableFuture<Void> refuseOr(HookType hook, HookResult answer, Supplier<CompletableFuture<Void>> goOn) {
+        Decision decision = Responses.decide(hook, answer, null);
+        return decision == null ? goOn.get() : refuse(decision);
+    }
+
+    /** Ends the mail transaction with the decided reply (closing the connection when it says so). */
+    CompletableFuture<Void> refuse(Decision decision) {
+        return decision.close() ? respond(decision) : resetTransaction().thenCompose(v -> reply(decision.reply()));
+    }
+
+    CompletableFuture<Void> resetTransaction() {
         TransactionState ending = transaction;
         transaction = new TransactionState();
-        message = null;
         if (!chains.has(HookType.RESET_TRANSACTION)) {
             discard(ending);
             return completedFuture(null);
         }
-        Scope endingScope = new Scope(session, ending, support);
+        Scope endingScope = new Scope(state, ending, support);
         return hook(HookType.RESET_TRANSACTION, HookContexts.plain(endingScope)).thenRun(() -> discard(ending));
     }
 
@@ -852,17 +561,7 @@ public final class SmtpSession {
         try {
             ending.discard();
         } catch (IOException e) {
-            LOG.warn("session {}: could not delete a spool file", session.id(), e);
-        }
-    }
-
-    // --- plumbing -----------------------------------------------------------------------------------------
-
-    private void send(Reply reply) {
-        LOG.debug("session {}: {}", session.id(), reply);
-        transport.send(reply);
-        if (isClientError(reply.code())) {
-            errors++;
+            LOG.warn("session {}: could not delete a spool file", state.id(), e);
         }
     }
 
@@ -871,43 +570,26 @@ public final class SmtpSession {
         return (code >= 500 && code <= 504) || code == 555;
     }
 
-    private Scope scope() {
-        return new Scope(session, transaction, support);
-    }
-
-    private HookContext plain() {
-        return HookContexts.plain(scope());
-    }
-
-    /** Runs a hook; the answer arrives on the connection's thread. A hook nobody registered costs no hop. */
-    private CompletableFuture<HookResult> hook(HookType hook, HookContext ctx) {
-        if (!chains.has(hook)) {
-            return completedFuture(HookResult.declined());
-        }
-        return runner.run(chains, hook, ctx).thenApplyAsync(Function.identity(), transport.executor());
-    }
-
     /** Marks the session busy until the work is done, then lets the transport hand over the next line. */
-    private void track(CompletableFuture<Void> work) {
+    void track(CompletableFuture<Void> work) {
         if (!busy) {
             busySinceNanos = System.nanoTime();
         }
         busy = true;
         work.whenComplete((v, error) -> {
             if (error != null) {
-                LOG.error("session {}: command failed", session.id(), error);
-                if (mode != Mode.CLOSED) {
-                    send(Reply.of(451, "4.3.0", "Internal error - try again later"));
-                    mode = Mode.COMMAND;
-                    message = null;
+                LOG.error("session {}: command failed", state.id(), error);
+                if (phase != Phase.CLOSED) {
+                    send(Responses.INTERNAL_ERROR);
+                    enter(Phase.COMMANDS);
                     discard(transaction);
                     transaction = new TransactionState();
                 }
             }
-            if (errors >= settings.maxErrors() && !closing && mode != Mode.CLOSED) {
-                LOG.info("session {}: {} syntax or sequence errors, disconnecting", session.id(), errors);
-                mode = Mode.COMMAND;
-                track(respond(new Decision(Reply.of(421, "4.7.0", settings.me() + " Too many errors, closing connection"), true)));
+            if (errors >= settings.maxErrors() && !ending()) {
+                LOG.info("session {}: {} syntax or sequence errors, disconnecting", state.id(), errors);
+                enter(Phase.COMMANDS);
+                track(respond(Responses.tooManyErrors(settings.me())));
                 return;
             }
             busy = false;

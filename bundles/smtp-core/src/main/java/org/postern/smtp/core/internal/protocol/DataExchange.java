@@ -1,0 +1,200 @@
+package org.postern.smtp.core.internal.protocol;
+
+import static java.util.concurrent.CompletableFuture.completedFuture;
+
+import java.time.ZonedDateTime;
+import java.util.concurrent.CompletableFuture;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+import java.util.function.Supplier;
+import org.postern.smtp.api.Address;
+import org.postern.smtp.api.HookType;
+import org.postern.smtp.api.ReturnCode;
+import org.postern.smtp.core.internal.dispatch.HookContexts;
+import org.postern.smtp.core.internal.protocol.Responses.Decision;
+import org.postern.smtp.core.internal.protocol.SessionSettings.BareLineEndings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A message from DATA to its reply: the data hook and 354, the lines up to the final dot (data_headers_end on
+ * the way), then received_line, data_post_headers, data_post, queue_pre, queue and queue_post, as qpsmtpd's
+ * {@code data_respond} and {@code queue} run them. A refusal ends the transaction; the connection goes on
+ * unless the refusal closes it.
+ */
+final class DataExchange {
+    private static final Logger LOG = LoggerFactory.getLogger(DataExchange.class);
+    private static final DateTimeFormatter RECEIVED_DATE = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss Z", Locale.ROOT);
+
+    private final SmtpSession session;
+
+    DataExchange(SmtpSession session) {
+        this.session = session;
+    }
+
+    /** The DATA command. */
+    CompletableFuture<Void> data(String arguments) {
+        TransactionState transaction = session.transaction();
+        if (!arguments.isEmpty()) {
+            return session.reply(Responses.DATA_ARGUMENTS);
+        }
+        if (transaction.sender().isEmpty()) {
+            return session.reply(Responses.MAIL_FIRST);
+        }
+        if (transaction.recipients().isEmpty()) {
+            return session.reply(Responses.RCPT_FIRST);
+        }
+        return session.hook(HookType.DATA, session.plain()).thenCompose(answer -> session.refuseOr(HookType.DATA, answer, () -> {
+            SessionSettings settings = session.settings();
+            Spool spool = new Spool(settings.spoolFolder(), settings.spoolMemoryThreshold());
+            transaction.body(spool);
+            session.enter(new Phase.ReceivingData(new MessageReceiver(spool, settings.maxMessageSize(), settings.maxHeaderSize())));
+            return session.reply(Responses.GO_AHEAD);
+        }));
+    }
+
+    /** One line between 354 and the final dot. */
+    void line(MessageReceiver message, SmtpLine line) {
+        if (message.endsData(line)) {
+            session.enter(Phase.COMMANDS);
+            session.track(endOfData(message));
+            return;
+        }
+        if (line.tooLong()) {
+            message.lineTooLong();
+            return;
+        }
+        boolean bare = !line.crlf() || line.bareCr();
+        if (bare && session.settings().bareLineEndings() == BareLineEndings.REJECT) {
+            LOG.info("session {}: bare LF or CR in DATA, closing", session.id());
+            session.enter(Phase.COMMANDS);
+            session.track(session.resetTransaction().thenCompose(v -> session.respond(Responses.bareLineInData())));
+            return;
+        }
+        byte[] bytes = bare ? MessageReceiver.normalizeBareCr(line.bytes()) : line.bytes();
+        // A lone dot that did not end DATA was not dot-stuffed by the client: it is content.
+        int offset = bytes.length > 1 && bytes[0] == '.' ? 1 : 0;
+        if (message.line(bytes, offset, bytes.length - offset)) {
+            session.track(headersEnd(message));
+        }
+    }
+
+    /**
+     * data_headers_end. A refusal that keeps the connection open waits for the end of data, reading the rest
+     * of the message without keeping it: the client only listens again after its final dot.
+     */
+    private CompletableFuture<Void> headersEnd(MessageReceiver received) {
+        session.transaction().header(received.header());
+        return session.hook(HookType.DATA_HEADERS_END, session.plain()).thenCompose(answer -> {
+            Decision decision = Responses.decide(HookType.DATA_HEADERS_END, answer, null);
+            if (decision == null) {
+                return completedFuture(null);
+            }
+            LOG.info("session {}: message refused at data_headers_end: {}", session.id(), answer);
+            if (!decision.close()) {
+                received.refuse(decision.reply());
+                return completedFuture(null);
+            }
+            session.enter(Phase.COMMANDS);
+            return session.respond(decision);
+        });
+    }
+
+    private CompletableFuture<Void> endOfData(MessageReceiver received) {
+        session.transaction().size(received.size());
+        CompletableFuture<Void> header = received.endHeaderAtEndOfData() ? headersEnd(received) : completedFuture(null);
+        return header.thenCompose(v -> {
+            if (session.ending()) {
+                return completedFuture(null);
+            }
+            Reply refusal = refusalAtEndOfData(received);
+            if (refusal != null) {
+                LOG.info("session {}: message refused at end of DATA: {}", session.id(), refusal);
+                session.statistics().transaction(false);
+                return session.resetTransaction().thenCompose(x -> session.reply(refusal));
+            }
+            return addReceivedLine().thenCompose(x -> contentHook(HookType.DATA_POST_HEADERS,
+                    () -> contentHook(HookType.DATA_POST, () -> contentHook(HookType.QUEUE_PRE, this::queue))));
+        });
+    }
+
+    private Reply refusalAtEndOfData(MessageReceiver received) {
+        if (received.spoolFailure() != null) {
+            LOG.error("session {}: message not spooled to {}: {}", session.id(), session.settings().spoolFolder(),
+                    received.spoolFailure().toString());
+        }
+        if (received.refusal() != null) {
+            return received.refusal();
+        }
+        if (received.tooBig()) {
+            return Responses.MESSAGE_TOO_BIG;
+        }
+        if (received.headerTooBig()) {
+            return Responses.HEADER_TOO_BIG;
+        }
+        return received.hadLineTooLong() ? Responses.MESSAGE_LINE_TOO_LONG : null;
+    }
+
+    private CompletableFuture<Void> addReceivedLine() {
+        SessionState state = session.state();
+        // RFC 3848: ESMTPS with TLS, ESMTPA once the client authenticated, ESMTPSA for both
+        String smtpType = !state.extended() ? "SMTP"
+                : "ESMTP" + (state.tls() ? "S" : "") + (state.authMechanism() != null ? "A" : "");
+        String tlsInfo = state.tls() ? "(" + state.tlsDescription() + " encrypted)" : "";
+        String authInfo = state.authMechanism() == null ? ""
+                : "(smtp-auth username " + state.authenticatedUser().orElse("") + ", mechanism " + state.authMechanism() + ")";
+        return session.hook(HookType.RECEIVED_LINE, HookContexts.receivedLine(session.scope(), smtpType, authInfo, tlsInfo))
+                .thenAccept(answer -> {
+                    String value = answer.code() == ReturnCode.OK && !answer.message().isEmpty()
+                            ? String.join("\r\n\t", answer.message())
+                            : "from " + state.remoteIp() + " (HELO " + state.heloHost().orElse("") + ") (" + state.remoteIp()
+                                    + ")\r\n\tby " + session.settings().me() + " (Postern) with " + (tlsInfo.isEmpty() ? "" : tlsInfo + " ")
+                                    + smtpType + " id " + state.id() + "; "
+                                    + RECEIVED_DATE.format(ZonedDateTime.now());
+                    session.transaction().parsedHeader().prepend("Received", value);
+                });
+    }
+
+    /** data_post_headers, data_post and queue_pre: a refusal ends the transaction, anything else goes on. */
+    private CompletableFuture<Void> contentHook(HookType hook, Supplier<CompletableFuture<Void>> next) {
+        return session.hook(hook, session.plain()).thenCompose(answer -> {
+            if (session.phase() == Phase.CLOSED) {
+                // The client is gone and got no 250: it will send the message again, so this copy must not be queued.
+                LOG.info("session {}: connection lost during {}; message not queued", session.id(), hook.hookName());
+                return completedFuture(null);
+            }
+            Decision decision = Responses.decide(hook, answer, null);
+            if (decision == null) {
+                return next.get();
+            }
+            LOG.info("session {}: message refused at {}: {}", session.id(), hook.hookName(), answer);
+            session.statistics().transaction(false);
+            return session.refuse(decision);
+        });
+    }
+
+    private CompletableFuture<Void> queue() {
+        TransactionState transaction = session.transaction();
+        return session.hook(HookType.QUEUE, session.plain()).thenCompose(answer -> {
+            Decision decision = Responses.decide(HookType.QUEUE, answer, null);
+            session.statistics().transaction(decision == null);
+            Reply reply;
+            if (decision != null) {
+                reply = decision.reply();
+                LOG.warn("session {}: message not queued: {}", session.id(), answer);
+            } else {
+                reply = Responses.replyFor(Responses.QUEUED, answer, null);
+                LOG.info("session {}: message from {} to {} recipient(s), {} octets queued", session.id(),
+                        transaction.sender().map(Address::format).orElse("?"), transaction.recipients().size(), transaction.size());
+            }
+            return session.resetTransaction().thenCompose(v -> {
+                session.send(reply);
+                return session.hook(HookType.QUEUE_POST, session.plain());
+            }).thenAccept(post -> {
+                if (post.code() != ReturnCode.OK && post.code() != ReturnCode.DECLINED) {
+                    LOG.error("session {}: queue_post answered {}", session.id(), post);
+                }
+            });
+        });
+    }
+}
