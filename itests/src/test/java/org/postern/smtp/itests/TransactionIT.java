@@ -363,6 +363,35 @@ public class TransactionIT extends PosternTestSupport {
     }
 
     @Test
+    public void aMessageWhoseClientLeftBeforeItsReplyIsNotDelivered() throws Exception {
+        java.util.concurrent.CountDownLatch clientGone = new java.util.concurrent.CountDownLatch(1);
+        hook(DATA_POST, 10, ctx -> {
+            try {
+                clientGone.await(5, java.util.concurrent.TimeUnit.SECONDS);
+                Thread.sleep(300); // the server notices the closed connection meanwhile
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return HookResult.declined();
+        });
+        List<Boolean> queueCalled = new java.util.concurrent.CopyOnWriteArrayList<>();
+        hook(QUEUE, 5, ctx -> {
+            queueCalled.add(true);
+            return HookResult.declined();
+        });
+        int before = Files.isDirectory(maildir.resolve("new")) ? delivered().size() : 0;
+        try (SmtpClient client = new SmtpClient(port)) {
+            client.reply();
+            send(client, "EHLO client.example", "MAIL FROM:<a@example.com>", "RCPT TO:<bob@example.org>", "DATA");
+            client.send("Subject: impatient\r\n\r\nbody\r\n.\r\n");
+        }
+        clientGone.countDown();
+        Thread.sleep(1000);
+        assertEquals("the sender got no 250 and will send it again", List.of(), queueCalled);
+        assertEquals(before, Files.isDirectory(maildir.resolve("new")) ? delivered().size() : 0);
+    }
+
+    @Test
     public void aQueuePluginThatMissedItsTimeIsToldNotToCommitAndOneThatCommittedIsAwaited() throws Exception {
         List<Boolean> commits = new java.util.concurrent.CopyOnWriteArrayList<>();
         var late = hook(QUEUE, 5, ctx -> {

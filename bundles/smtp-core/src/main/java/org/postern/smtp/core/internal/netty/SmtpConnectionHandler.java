@@ -42,6 +42,7 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
     /** The client network this connection is counted under in the limits; null once its place is freed. */
     private String countedAs;
     private boolean discardUntilTls;
+    private boolean watchingForClose;
     private boolean encrypted;
 
     SmtpConnectionHandler(SmtpServer server, SmtpServer.Setup setup) {
@@ -143,7 +144,16 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
         if (pending.isEmpty() && !session.busy()) {
             framer().resume();
         }
-        ctx.channel().config().setAutoRead(!session.busy() && ctx.channel().isWritable());
+        boolean reading = !session.busy() && ctx.channel().isWritable();
+        ctx.channel().config().setAutoRead(reading);
+        if (reading) {
+            watchingForClose = false;
+        } else if (!watchingForClose) {
+            // One read while reading is off: a client that hangs up while plugins work is noticed (its message
+            // must not be queued, it got no 250), and what else it sends is one bounded batch.
+            watchingForClose = true;
+            ctx.read();
+        }
         lastActivityNanos = System.nanoTime();
         if (idleTimer == null) {
             scheduleIdleCheck(idleTimeoutNanos());

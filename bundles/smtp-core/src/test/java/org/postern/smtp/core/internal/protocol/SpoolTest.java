@@ -3,6 +3,7 @@ package org.postern.smtp.core.internal.protocol;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -56,5 +57,25 @@ class SpoolTest {
         }
         spool.close();
         assertEquals(0, spoolFiles());
+    }
+
+    @Test
+    void preparingTheFolderCreatesItAndSweepsOnlyBodiesACrashLeft() throws IOException {
+        Path spoolFolder = folder.resolve("spool");
+        assertEquals(0, Spool.prepareFolder(spoolFolder));
+        assertTrue(Files.isDirectory(spoolFolder));
+        Files.writeString(spoolFolder.resolve("body-123.spool"), "left by a crash");
+        Files.writeString(spoolFolder.resolve("notes.txt"), "an admin's file");
+        assertEquals(1, Spool.prepareFolder(spoolFolder));
+        assertFalse(Files.exists(spoolFolder.resolve("body-123.spool")));
+        assertTrue(Files.exists(spoolFolder.resolve("notes.txt")));
+    }
+
+    @Test
+    void aDiscardedBodyCannotBeReadAsEmpty() throws IOException {
+        Spool spool = new Spool(folder, 1024);
+        spool.write("hello\r\n".getBytes(), 0, 7);
+        spool.close();
+        assertThrows(IOException.class, spool::open);
     }
 }
