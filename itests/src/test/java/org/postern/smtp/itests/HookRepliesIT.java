@@ -62,6 +62,7 @@ public class HookRepliesIT extends PosternTestSupport {
         expect(PRE_CONNECTION, HookResult.denySoft(), "451", true);
         expect(PRE_CONNECTION, HookResult.denySoftDisconnect(), "451", true);
         expect(PRE_CONNECTION, HookResult.ok(), "220", false);
+        expect(PRE_CONNECTION, HookResult.done(554, "a reply nobody may send here"), "220", false);
         expect(CONNECT, HookResult.deny(), "550", true);
         expect(CONNECT, HookResult.denyDisconnect(), "550", true);
         expect(CONNECT, HookResult.denySoft(), "450", true);
@@ -88,11 +89,13 @@ public class HookRepliesIT extends PosternTestSupport {
         expectDenials(MAIL, "550 5.7.1 <sender@example.org>, denied", "450 4.7.1 <sender@example.org>, temporarily denied",
                 "550", "421");
         expect(MAIL, HookResult.ok(), "250 2.1.0 <sender@example.org>, sender OK", false);
+        expect(MAIL, HookResult.ok("known sender"), "250 2.1.0 known sender", false);
         expect(MAIL, HookResult.declined(), "250", false);
         expect(MAIL, HookResult.deny("We do not like you").withReplyCode(553).withEnhancedStatus("5.7.27"),
                 "553 5.7.27 We do not like you", false);
         expectDenials(RCPT, "550 5.7.1 relaying denied", "450 4.7.1 relaying denied", "550 5.7.1 delivery denied", "421");
         expect(RCPT, HookResult.ok(), "250 2.1.5 <rcpt@example.org>, recipient ok", false);
+        expect(RCPT, HookResult.ok("known recipient"), "250 2.1.5 known recipient", false);
         expect(RCPT, HookResult.declined(), "450 4.7.1 No plugin decided if relaying is allowed", false);
         expect(RCPT, HookResult.denySoft("Mailbox busy").withReplyCode(452), "452 4.7.1 Mailbox busy", false);
         expect(RCPT, HookResult.denySoft("wrong class ignored").withReplyCode(550), "450 4.7.1 wrong class ignored", false);
@@ -103,6 +106,8 @@ public class HookRepliesIT extends PosternTestSupport {
     public void dataHooks() throws Exception {
         expectDenials(DATA, "554 5.7.1 Message denied", "451 4.7.1 Message denied temporarily", "554", "421");
         expect(DATA, HookResult.ok(), "354", false);
+        expect(DATA, HookResult.ok("send it"), "354 send it", false);
+        expect(DATA, HookResult.done(), "451 4.3.0 Message not accepted, please try again later", false);
         expect(DATA, HookResult.declined(), "354", false);
         expect(DATA_HEADERS_END, HookResult.denyDisconnect(), "554 5.7.1 Message denied", true);
         expect(DATA_HEADERS_END, HookResult.denySoftDisconnect(), "421 4.7.1 Message denied temporarily", true);
@@ -143,6 +148,7 @@ public class HookRepliesIT extends PosternTestSupport {
         expect(VRFY, HookResult.ok(), "250 2.0.0 User OK", false);
         expect(VRFY, HookResult.deny(), "554 5.7.1 Access Denied", false);
         expect(QUIT, HookResult.declined(), "221 2.0.0 test.postern closing connection", true);
+        expect(QUIT, HookResult.ok("See you"), "221 2.0.0 See you", true);
         expect(QUIT, HookResult.done(221, "Bye from the plugin"), "221 2.0.0 Bye from the plugin", true);
         runCases();
     }

@@ -279,6 +279,7 @@ public final class HookRunner {
     /**
      * Runs the chain on the calling thread, for hooks whose answer is needed at once (config, logging, deny,
      * ok). A plugin that answers later there is logged and counted as DECLINED, as qpsmtpd refuses YIELD.
+     * As qpsmtpd's {@code run_hooks_no_respond}, the deny and ok hooks do not hear of these answers.
      */
     public HookResult runNow(HookChains chains, HookType hook, HookContext ctx) {
         for (RegisteredHook plugin : chains.chain(hook)) {
@@ -293,9 +294,6 @@ public final class HookRunner {
                 LOG.error("plugin {} answered later() at hook {}, which needs an immediate answer; ignored",
                         plugin.pluginName(), hook.hookName());
                 continue;
-            }
-            if (hook != HookType.LOGGING) {
-                observe(chains, hook, plugin, answer, ctx);
             }
             if (answer.code() != ReturnCode.DECLINED) {
                 return answer;

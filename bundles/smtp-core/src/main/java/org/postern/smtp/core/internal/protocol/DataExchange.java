@@ -8,6 +8,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.function.Supplier;
 import org.postern.smtp.api.Address;
+import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.HookType;
 import org.postern.smtp.api.ReturnCode;
 import org.postern.smtp.core.internal.dispatch.HookContexts;
@@ -49,7 +50,7 @@ final class DataExchange {
             Spool spool = new Spool(settings.spoolFolder(), settings.spoolMemoryThreshold());
             transaction.body(spool);
             session.enter(new Phase.ReceivingData(new MessageReceiver(spool, settings.maxMessageSize(), settings.maxHeaderSize())));
-            return session.reply(Responses.GO_AHEAD);
+            return session.reply(Responses.replyFor(Responses.GO_AHEAD, answer, null));
         }));
     }
 
@@ -189,7 +190,9 @@ final class DataExchange {
             }
             return session.resetTransaction().thenCompose(v -> {
                 session.send(reply);
-                return session.hook(HookType.QUEUE_POST, session.plain());
+                // as qpsmtpd: queue_post hears of every outcome but a DONE, whose plugin answered for itself
+                return answer.code() == ReturnCode.DONE ? completedFuture(HookResult.declined())
+                        : session.hook(HookType.QUEUE_POST, session.plain());
             }).thenAccept(post -> {
                 if (post.code() != ReturnCode.OK && post.code() != ReturnCode.DECLINED) {
                     LOG.error("session {}: queue_post answered {}", session.id(), post);

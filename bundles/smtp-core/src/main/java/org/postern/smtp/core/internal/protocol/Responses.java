@@ -66,6 +66,8 @@ public final class Responses {
                 .put(DECLINED, reply(450, "4.7.1", "No plugin decided if relaying is allowed"))
                 .put(DONE, reply(450, "4.7.1", "No plugin decided if relaying is allowed"));
         rules(HookType.DATA)
+                // qpsmtpd's DONE means "the plugin read the message itself", which a Postern plugin cannot do
+                .put(DONE, reply(451, "4.3.0", "Message not accepted, please try again later"))
                 .put(DENY, reply(554, "5.7.1", "Message denied"))
                 .put(DENYSOFT, reply(451, "4.7.1", "Message denied temporarily"))
                 .put(DENY_DISCONNECT, close(554, "5.7.1", "Message denied"))
@@ -141,19 +143,15 @@ public final class Responses {
         return Reply.of(501, "5.5.4", "Unsupported BODY type " + body);
     }
 
-    static Reply senderAccepted(String sender) {
-        return Reply.of(250, "2.1.0", sender + ", sender OK - how exciting to get mail from you!");
-    }
-
-    static Reply recipientAccepted(String recipient) {
-        return Reply.of(250, "2.1.5", recipient + ", recipient ok");
-    }
+    /** With the text of the plugin that accepted, if it gave one (qpsmtpd's {@code $msg->[0] ||=}). */
+    static final Rule SENDER_OK = new Rule(250, "2.1.0", "%s, sender OK - how exciting to get mail from you!", false);
+    static final Rule RECIPIENT_OK = new Rule(250, "2.1.5", "%s, recipient ok", false);
 
     // DATA
     static final Reply DATA_ARGUMENTS = Reply.of(501, "5.5.4", "DATA takes no arguments");
     static final Reply MAIL_FIRST = Reply.of(503, "5.5.1", "MAIL first");
     static final Reply RCPT_FIRST = Reply.of(503, "5.5.1", "RCPT first");
-    static final Reply GO_AHEAD = new Reply(354, null, List.of("go ahead"));
+    static final Rule GO_AHEAD = new Rule(354, null, "go ahead", false);
     static final Reply BARE_LINE_IN_DATA = Reply.of(554, "5.6.11",
             "Bare LF or CR in message data is not allowed (RFC 5321 2.3.8); message rejected");
     static final Reply MESSAGE_TOO_BIG = Reply.of(552, "5.3.4", "Message too big!");
@@ -166,8 +164,8 @@ public final class Responses {
     static final List<String> HELP_TEXT = List.of("This is Postern, a plugin-driven SMTP server.",
             "Commands: HELO EHLO MAIL RCPT DATA RSET NOOP VRFY HELP QUIT");
 
-    static Reply goodbye(String me) {
-        return Reply.of(221, "2.0.0", me + " closing connection. Have a wonderful day.");
+    static Rule goodbye(String me) {
+        return new Rule(221, "2.0.0", me + " closing connection. Have a wonderful day.", false);
     }
 
     // AUTH (RFC 4954)
@@ -273,14 +271,15 @@ public final class Responses {
     /**
      * A plugin's own reply must be a final one (no 1xx or 3xx: the core would wait for lines the client will
      * not send), and at {@code queue} only OK says the message was queued: a 2xx there from DONE would be a
-     * 250 for a message no plugin stored. (A 2xx DONE at data_post is qpsmtpd's deliberate silent drop.)
+     * 250 for a message no plugin stored. A 2xx at {@code data} would make the client send its message as
+     * commands. (A 2xx DONE at data_post is qpsmtpd's deliberate silent drop.)
      */
     private static boolean doneReplyAllowed(HookType hook, int code) {
         int kind = code / 100;
         if (code < 200 || code > 599 || kind == 3) {
             return false;
         }
-        return kind != 2 || hook != HookType.QUEUE;
+        return kind != 2 || (hook != HookType.QUEUE && hook != HookType.DATA);
     }
 
     /** A reply from a rule, with the plugin's message, reply code and status code where it gave valid ones. */

@@ -59,6 +59,8 @@ public final class SmtpSession {
     private volatile Phase phase = Phase.COMMANDS;
     private volatile boolean busy;
     private long busySinceNanos;
+    /** The command being answered; what runs when the client leaves waits for it. */
+    private CompletableFuture<Void> inFlight = completedFuture(null);
     private int errors;
 
     public SmtpSession(String id, InetSocketAddress remote, InetSocketAddress local, SessionSettings settings,
@@ -109,9 +111,22 @@ public final class SmtpSession {
     public void start(int connectionsFromRemoteIp, int connections) {
         chains = hookChains.get();
         track(hook(HookType.PRE_CONNECTION, HookContexts.preConnection(scope(), connectionsFromRemoteIp, connections))
+                .thenApply(this::onlyRefusalsAtPreConnection)
                 .thenCompose(answer -> respondOr(HookType.PRE_CONNECTION, answer, null,
                         () -> hook(HookType.CONNECT, plain()).thenCompose(connected -> respondOr(HookType.CONNECT, connected, null,
                                 () -> reply(new Reply(220, null, List.of(settings.me() + " " + settings.greeting()))))))));
+    }
+
+    /**
+     * At pre_connection only refusals count (hooks.md: "anything else is ignored"): the greeting is connect's
+     * to give, so a DONE there, even with a reply, lets the session go on to connect.
+     */
+    private HookResult onlyRefusalsAtPreConnection(HookResult answer) {
+        if (answer.code() == ReturnCode.DONE) {
+            LOG.warn("session {}: DONE at pre_connection is ignored; a plugin greets at connect", state.id());
+            return HookResult.declined();
+        }
+        return answer;
     }
 
     /** Takes one line from the client; call only while not {@link #busy()}. */
@@ -201,15 +216,20 @@ public final class SmtpSession {
                     .thenCompose(v -> hook(hook, HookContexts.helo(scope(), host, List.copyOf(words.subList(1, words.size())))))
                     .thenCompose(answer -> respondOr(hook, answer, null, () -> {
                         state.hello(host, extended);
-                        return reply(helloReply(extended));
+                        return reply(helloReply(extended, answer));
                     }));
         });
     }
 
-    private Reply helloReply(boolean extended) {
+    /** The greeting line (or the accepting plugin's text), then with EHLO the extensions offered. */
+    private Reply helloReply(boolean extended, HookResult answer) {
         String ip = state.remoteIp();
         List<String> lines = new ArrayList<>();
-        lines.add(settings.me() + " Hi " + ip + " [" + ip + "]" + (extended ? "" : "; I am so happy to meet you."));
+        if (answer.code() == ReturnCode.OK && !answer.message().isEmpty()) {
+            lines.add(settings.me() + " " + answer.message().get(0));
+        } else {
+            lines.add(settings.me() + " Hi " + ip + " [" + ip + "]" + (extended ? "" : "; I am so happy to meet you."));
+        }
         if (extended) {
             lines.add("PIPELINING");
             lines.add("8BITMIME");
@@ -258,7 +278,7 @@ public final class SmtpSession {
             }
             return respondOr(HookType.MAIL, answer, sender.format(), () -> {
                 transaction.sender(sender, parameters);
-                return reply(Responses.senderAccepted(sender.format()));
+                return reply(Responses.replyFor(Responses.SENDER_OK, answer, sender.format()));
             });
         });
     }
@@ -312,7 +332,7 @@ public final class SmtpSession {
         return hook(HookType.RCPT, HookContexts.rcpt(scope(), recipient, parameters)).thenCompose(answer -> {
             if (answer.code() == ReturnCode.OK) {
                 transaction.addRecipient(new Recipient(recipient, parameters));
-                return reply(Responses.recipientAccepted(recipient.format()));
+                return reply(Responses.replyFor(Responses.RECIPIENT_OK, answer, recipient.format()));
             }
             LOG.info("session {}: RCPT TO {} not accepted: {}", state.id(), recipient.format(), answer);
             return respond(Responses.decide(HookType.RCPT, answer, recipient.format()));
@@ -398,7 +418,7 @@ public final class SmtpSession {
     private CompletableFuture<Void> quit() {
         return hook(HookType.QUIT, plain()).thenCompose(answer -> {
             Decision pluginReply = Responses.decide(HookType.QUIT, answer, null);
-            send(pluginReply != null ? pluginReply.reply() : Responses.goodbye(settings.me()));
+            send(pluginReply != null ? pluginReply.reply() : Responses.replyFor(Responses.goodbye(settings.me()), answer, null));
             return disconnect();
         });
     }
@@ -429,13 +449,23 @@ public final class SmtpSession {
         transport.close();
     }
 
-    /** The connection is gone, however it ended: post_connection runs and the spool is cleaned up. */
+    /**
+     * The connection is gone, however it ended: the message in progress is thrown away at once; when the
+     * client left without QUIT, disconnect and reset_transaction run as qpsmtpd runs them, after the command
+     * in progress; post_connection runs last in every case.
+     */
     public void onClosed() {
+        boolean serverEnded = ending();
         enter(Phase.CLOSED);
         discard(transaction);
-        if (chains.has(HookType.POST_CONNECTION)) {
-            runner.run(chains, HookType.POST_CONNECTION, plain());
-        }
+        CompletableFuture<Void> farewell = serverEnded ? completedFuture(null)
+                : inFlight.handle((v, error) -> null).thenCompose(v -> hook(HookType.DISCONNECT, plain()))
+                        .thenCompose(answer -> resetTransaction());
+        farewell.whenComplete((v, error) -> {
+            if (chains.has(HookType.POST_CONNECTION)) {
+                runner.run(chains, HookType.POST_CONNECTION, plain());
+            }
+        });
     }
 
     private CompletableFuture<Void> disconnect() {
@@ -576,6 +606,7 @@ public final class SmtpSession {
             busySinceNanos = System.nanoTime();
         }
         busy = true;
+        inFlight = work;
         work.whenComplete((v, error) -> {
             if (error != null) {
                 LOG.error("session {}: command failed", state.id(), error);

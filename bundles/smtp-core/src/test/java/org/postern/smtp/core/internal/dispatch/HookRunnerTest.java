@@ -148,6 +148,22 @@ class HookRunnerTest {
     }
 
     @Test
+    void configAnswersAreNotToldToTheDenyAndOkHooks() {
+        TestHooks hooks = new TestHooks()
+                .add(HookType.CONFIG, "refuses", 10, (ConfigHook) ctx -> HookResult.deny())
+                .add(HookType.DENY, "listener", 10, (DenyHook) ctx -> {
+                    calls.add("deny heard " + ctx.hookName());
+                    return HookResult.declined();
+                })
+                .add(HookType.OK, "listener", 10, (OkHook) ctx -> {
+                    calls.add("ok heard " + ctx.hookName());
+                    return HookResult.declined();
+                });
+        runner.runNow(hooks.chains(), HookType.CONFIG, HookContexts.config(TestHooks.context(), "rcpthosts"));
+        assertEquals(List.of(), calls, "qpsmtpd's run_hooks_no_respond tells no one");
+    }
+
+    @Test
     void aPluginWaitingForAThreadTimesOutFromWhenItWasQueued() throws Exception {
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.ThreadPoolExecutor oneThread = new java.util.concurrent.ThreadPoolExecutor(1, 1, 1, TimeUnit.SECONDS,

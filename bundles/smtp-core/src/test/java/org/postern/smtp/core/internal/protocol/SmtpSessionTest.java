@@ -20,7 +20,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.postern.smtp.api.AuthHook;
 import org.postern.smtp.api.DataHeadersEndHook;
+import org.postern.smtp.api.DataHook;
 import org.postern.smtp.api.DataPostHook;
+import org.postern.smtp.api.DisconnectHook;
+import org.postern.smtp.api.EhloHook;
+import org.postern.smtp.api.PostConnectionHook;
+import org.postern.smtp.api.PreConnectionHook;
+import org.postern.smtp.api.QueuePostHook;
+import org.postern.smtp.api.QuitHook;
 import org.postern.smtp.api.DataPostHeadersHook;
 import org.postern.smtp.api.HeaderField;
 import org.postern.smtp.api.HookResult;
@@ -193,6 +200,81 @@ class SmtpSessionTest {
         assertEquals("334 VXNlcm5hbWU6", say(session, "AUTH LOGIN"));
         assertEquals("500 5.5.6 Authentication Exchange line is too long", say(session, "A".repeat(600)));
         assertEquals("250 2.0.0 OK", say(session, "NOOP"));
+    }
+
+    @Test
+    void anAcceptingPluginsTextReplacesTheDefaultAsTheReadmeSays() {
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000, hooks -> hooks
+                .add(HookType.EHLO, "greets", 5, (EhloHook) ctx -> HookResult.ok("welcome back"))
+                .add(HookType.MAIL, "likes", 5, (MailHook) ctx -> HookResult.ok("known sender"))
+                .add(HookType.RCPT, "likes", 5, (RcptHook) ctx -> HookResult.ok("known recipient"))
+                .add(HookType.DATA, "likes", 5, (DataHook) ctx -> HookResult.ok("send it"))
+                .add(HookType.QUIT, "waves", 5, (QuitHook) ctx -> HookResult.ok("see you")));
+        assertTrue(say(session, "EHLO client.example").startsWith("250-mx.test welcome back\r\n250-PIPELINING"));
+        assertEquals("250 2.1.0 known sender", say(session, "MAIL FROM:<a@b.example>"));
+        assertEquals("250 2.1.5 known recipient", say(session, "RCPT TO:<c@example.org>"));
+        assertEquals("354 send it", say(session, "DATA"));
+        assertEquals("250 2.0.0 Queued", say(session, "."));
+        assertEquals("221 2.0.0 see you", say(session, "QUIT"));
+    }
+
+    @Test
+    void aBareDoneAtDataDoesNotStartTheMessage() {
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000, hooks -> hooks
+                .add(HookType.DATA, "claims", 5, (DataHook) ctx -> HookResult.done()));
+        say(session, "EHLO client.example");
+        say(session, "MAIL FROM:<a@b.example>");
+        say(session, "RCPT TO:<c@example.org>");
+        assertEquals("451 4.3.0 Message not accepted, please try again later", say(session, "DATA"));
+        assertFalse(session.inData());
+        assertEquals("503 5.5.1 Use MAIL before RCPT", say(session, "RCPT TO:<c@example.org>"), "the transaction ended");
+    }
+
+    @Test
+    void queuePostHearsOfEveryOutcomeButADone() {
+        List<String> heard = new ArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger messages = new java.util.concurrent.atomic.AtomicInteger();
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000, hooks -> hooks
+                .add(HookType.QUEUE, "refuses-first", 5, (QueueHook) ctx ->
+                        messages.getAndIncrement() == 0 ? HookResult.done(554, "not here") : HookResult.declined())
+                .add(HookType.QUEUE_POST, "listener", 10, (QueuePostHook) ctx -> {
+                    heard.add("queue_post");
+                    return HookResult.declined();
+                }));
+        inData(session);
+        assertEquals("554 5.0.0 not here", say(session, "."));
+        assertEquals(List.of(), heard);
+        inData(session);
+        assertEquals("250 2.0.0 Queued", say(session, "."));
+        assertEquals(List.of("queue_post"), heard);
+    }
+
+    @Test
+    void doneAtPreConnectionIsIgnoredAndTheClientIsGreeted() {
+        session(BareLineEndings.REJECT, 100_000, hooks -> hooks
+                .add(HookType.PRE_CONNECTION, "claims", 5, (PreConnectionHook) ctx -> HookResult.done(554, "silent")));
+        assertEquals(List.of("220 mx.test ESMTP ready"), replies);
+        assertFalse(transport.closed());
+    }
+
+    @Test
+    void aClientThatLeavesWithoutQuitGetsDisconnectAndResetTransactionRun() {
+        List<String> heard = new ArrayList<>();
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000, hooks -> hooks
+                .add(HookType.DISCONNECT, "listener", 10, (DisconnectHook) ctx -> {
+                    heard.add("disconnect");
+                    return HookResult.declined();
+                })
+                .add(HookType.POST_CONNECTION, "listener", 10, (PostConnectionHook) ctx -> {
+                    heard.add("post_connection");
+                    return HookResult.declined();
+                }));
+        say(session, "EHLO client.example");
+        say(session, "MAIL FROM:<a@b.example>");
+        resets.clear();
+        session.onClosed();
+        assertEquals(List.of("disconnect", "post_connection"), heard);
+        assertEquals(List.of("<a@b.example>"), resets, "reset_transaction saw the transaction that was cut off");
     }
 
     @Test
