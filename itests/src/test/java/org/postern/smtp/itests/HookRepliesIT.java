@@ -168,6 +168,52 @@ public class HookRepliesIT extends PosternTestSupport {
         }
     }
 
+    /**
+     * One rule for a plugin that fails (throws, times out): at every hook whose answer decides the reply, the
+     * client gets the configured failure, 451 4.3.0, never a success or a permanent refusal; before the
+     * greeting the connection closes; at data_headers_end the reply waits for the final dot.
+     */
+    @Test
+    public void aFailingPluginGetsTheSameTemporaryFailureAtEveryDecidingHook() throws Exception {
+        String failure = "451 4.3.0 Temporary failure, please try again later";
+        Map<HookType, HookType> answeredAt = new java.util.LinkedHashMap<>();
+        for (HookType hook : List.of(PRE_CONNECTION, CONNECT, HELO, EHLO, MAIL, RCPT, DATA, DATA_HEADERS_END,
+                DATA_POST_HEADERS, DATA_POST, QUEUE_PRE, QUEUE, UNRECOGNIZED_COMMAND, HELP, NOOP, VRFY)) {
+            answeredAt.put(hook, hook);
+        }
+        answeredAt.put(HELO_PARSE, HELO);
+        answeredAt.put(EHLO_PARSE, EHLO);
+        answeredAt.put(MAIL_PARSE, MAIL);
+        answeredAt.put(MAIL_PRE, MAIL);
+        answeredAt.put(RCPT_PARSE, RCPT);
+        answeredAt.put(RCPT_PRE, RCPT);
+        List<String> mismatches = new ArrayList<>();
+        for (Map.Entry<HookType, HookType> entry : answeredAt.entrySet()) {
+            HookType hook = entry.getKey();
+            hook(hook, 10, ctx -> {
+                throw new IllegalStateException("broken on purpose");
+            });
+            if (entry.getValue().ordinal() > RCPT.ordinal() && entry.getValue().ordinal() <= QUEUE.ordinal()) {
+                hook(RCPT, 5000, ctx -> HookResult.ok());
+                hook(QUEUE, 5000, ctx -> HookResult.ok());
+            }
+            try (SmtpClient client = new SmtpClient(port)) {
+                String reply = driveTo(client, entry.getValue());
+                boolean beforeGreeting = hook == PRE_CONNECTION || hook == CONNECT;
+                if (!failure.equals(reply)) {
+                    mismatches.add(hook.hookName() + ": " + reply);
+                } else if (beforeGreeting && !client.closedByServerWithin(5000)) {
+                    mismatches.add(hook.hookName() + ": the connection stayed open without a greeting");
+                } else if (!beforeGreeting && !"250 2.0.0 OK".equals(client.command("RSET"))) {
+                    mismatches.add(hook.hookName() + ": the session was unusable afterwards");
+                }
+            } finally {
+                unregisterTestPlugins();
+            }
+        }
+        assertTrue("hooks where a failing plugin did not give " + failure + ":\n" + String.join("\n", mismatches), mismatches.isEmpty());
+    }
+
     private void runCases() throws Exception {
         List<String> failures = new ArrayList<>();
         for (Case c : cases) {

@@ -35,11 +35,30 @@ public final class HookRunner {
     /** Hooks whose answers are ignored or only informative: a failing plugin there is logged and skipped. */
     private static final Set<HookType> ADVISORY = EnumSet.of(HookType.RESET_TRANSACTION, HookType.QUEUE_POST,
             HookType.DISCONNECT, HookType.POST_CONNECTION, HookType.LOGGING, HookType.DENY, HookType.OK,
-            HookType.CONFIG, HookType.USER_CONFIG, HookType.RECEIVED_LINE);
+            HookType.CONFIG, HookType.USER_CONFIG, HookType.RECEIVED_LINE, HookType.QUIT);
 
     /** The answer when the hook executor's queue is full: 421, and the connection closes. */
     public static final HookResult OVERLOADED = HookResult.of(ReturnCode.DENYSOFT_DISCONNECT,
             "System overloaded, try again later").withReplyCode(421).withEnhancedStatus("4.3.2");
+
+    /**
+     * A plugin at a deciding hook failed (it threw, timed out, answered later() with an error) or could not be
+     * run (the hook queue was full): the chain ends with this, and the client gets {@link #reply()} whatever the
+     * hook, one rule instead of each hook's table reading a failure as a plugin's DENYSOFT.
+     */
+    public static final class HookFailure extends RuntimeException {
+        private final HookResult answer;
+
+        HookFailure(HookResult answer) {
+            super("plugin failure: " + answer, null, false, false);
+            this.answer = answer;
+        }
+
+        /** The configured failure reply (hook.failure.code, 4.3.0, hook.failure.text), or 421 4.3.2 when overloaded. */
+        public HookResult answer() {
+            return answer;
+        }
+    }
 
     /** The plugin and hook running on this thread; slf4j-simple has no MDC, so plugin logging reads this. */
     private static final ThreadLocal<String[]> CURRENT_CALL = new ThreadLocal<>();
@@ -101,7 +120,7 @@ public final class HookRunner {
             if (call.settle()) {
                 LOG.error("session {}: the hook executor's queue is full; {} answered as overloaded",
                         call.ctx.session().id(), call.hook.hookName());
-                call.outcome.complete(ADVISORY.contains(call.hook) ? HookResult.declined() : OVERLOADED);
+                finish(call.outcome, ADVISORY.contains(call.hook) ? HookResult.declined() : OVERLOADED);
             }
         }
     }
@@ -131,7 +150,7 @@ public final class HookRunner {
             }
             observe(call.chains, call.hook, plugin, answer, call.ctx);
             if (answer.code() != ReturnCode.DECLINED) {
-                call.outcome.complete(answer);
+                finish(call.outcome, answer);
                 return;
             }
             if (call.isLast()) {
@@ -235,7 +254,7 @@ public final class HookRunner {
             }
             HookResult answer = failed(plugin(), hook, ctx, new TimeoutException());
             if (answer.code() != ReturnCode.DECLINED) {
-                outcome.complete(answer);
+                finish(outcome, answer);
             } else if (isLast()) {
                 outcome.complete(HookResult.declined());
             } else {
@@ -263,7 +282,7 @@ public final class HookRunner {
                 executor.execute(() -> {
                     observe(chains, hook, plugin(), answer, ctx);
                     if (answer.code() != ReturnCode.DECLINED) {
-                        outcome.complete(answer);
+                        finish(outcome, answer);
                     } else if (isLast()) {
                         outcome.complete(HookResult.declined());
                     } else {
@@ -271,7 +290,7 @@ public final class HookRunner {
                     }
                 });
             } catch (RejectedExecutionException full) {
-                outcome.complete(answer.code() != ReturnCode.DECLINED || ADVISORY.contains(hook) ? answer : OVERLOADED);
+                finish(outcome, answer.code() != ReturnCode.DECLINED || ADVISORY.contains(hook) ? answer : OVERLOADED);
             }
         }
     }
@@ -332,6 +351,15 @@ public final class HookRunner {
     public static String currentHook() {
         String[] call = CURRENT_CALL.get();
         return call == null ? "" : call[1];
+    }
+
+    /** Completes a chain: with its answer, or, when that is the failure stand-in, with a {@link HookFailure}. */
+    private void finish(CompletableFuture<HookResult> outcome, HookResult answer) {
+        if (answer == failure || answer == OVERLOADED) {
+            outcome.completeExceptionally(new HookFailure(answer));
+        } else {
+            outcome.complete(answer);
+        }
     }
 
     private HookResult failed(RegisteredHook plugin, HookType hook, HookContext ctx, Throwable error) {

@@ -137,7 +137,10 @@ final class AuthExchange {
                     }
                     LOG.info("session {}: authentication of {} with {} failed{}", session.id(), user, mechanism, detail);
                     return failed(mechanism, user, checkStarted);
-                });
+                })
+                .exceptionallyCompose(error -> SmtpSession.hookFailure(error) == null ? CompletableFuture.failedFuture(error)
+                        // RFC 4954: a temporary failure of the check itself is 454, not a wrong password
+                        : session.reply(Responses.authFailedTemporarily(mechanism, user, "")));
     }
 
     /**

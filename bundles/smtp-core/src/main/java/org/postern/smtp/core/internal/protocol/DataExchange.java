@@ -6,12 +6,14 @@ import java.time.ZonedDateTime;
 import java.util.concurrent.CompletableFuture;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.postern.smtp.api.Address;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.HookType;
 import org.postern.smtp.api.ReturnCode;
 import org.postern.smtp.core.internal.dispatch.HookContexts;
+import org.postern.smtp.core.internal.dispatch.HookRunner.HookFailure;
 import org.postern.smtp.core.internal.protocol.Responses.Decision;
 import org.postern.smtp.core.internal.protocol.SessionSettings.BareLineEndings;
 import org.slf4j.Logger;
@@ -86,19 +88,31 @@ final class DataExchange {
      */
     private CompletableFuture<Void> headersEnd(MessageReceiver received) {
         session.transaction().header(received.header());
-        return session.hook(HookType.DATA_HEADERS_END, session.plain()).thenCompose(answer -> {
-            Decision decision = Responses.decide(HookType.DATA_HEADERS_END, answer, null);
-            if (decision == null) {
-                return completedFuture(null);
+        return session.hook(HookType.DATA_HEADERS_END, session.plain()).handle((answer, error) -> {
+            HookFailure failure = SmtpSession.hookFailure(error);
+            if (failure != null) {
+                received.refuse(Responses.pluginFailed(failure.answer()).reply());
+                return completedFuture((Void) null);
             }
-            LOG.info("session {}: message refused at data_headers_end: {}", session.id(), answer);
-            if (!decision.close()) {
-                received.refuse(decision.reply());
-                return completedFuture(null);
+            if (error != null) {
+                return CompletableFuture.<Void>failedFuture(error);
             }
-            session.enter(Phase.COMMANDS);
-            return session.respond(decision);
-        });
+            return afterHeaders(received, answer);
+        }).thenCompose(Function.identity());
+    }
+
+    private CompletableFuture<Void> afterHeaders(MessageReceiver received, HookResult answer) {
+        Decision decision = Responses.decide(HookType.DATA_HEADERS_END, answer, null);
+        if (decision == null) {
+            return completedFuture(null);
+        }
+        LOG.info("session {}: message refused at data_headers_end: {}", session.id(), answer);
+        if (!decision.close()) {
+            received.refuse(decision.reply());
+            return completedFuture(null);
+        }
+        session.enter(Phase.COMMANDS);
+        return session.respond(decision);
     }
 
     private CompletableFuture<Void> endOfData(MessageReceiver received) {
@@ -111,12 +125,22 @@ final class DataExchange {
             Reply refusal = refusalAtEndOfData(received);
             if (refusal != null) {
                 LOG.info("session {}: message refused at end of DATA: {}", session.id(), refusal);
-                session.statistics().transaction(false);
-                return session.resetTransaction().thenCompose(x -> session.reply(refusal));
+                return notQueued(refusal);
             }
             return addReceivedLine().thenCompose(x -> contentHook(HookType.DATA_POST_HEADERS,
-                    () -> contentHook(HookType.DATA_POST, () -> contentHook(HookType.QUEUE_PRE, this::queue))));
+                    () -> contentHook(HookType.DATA_POST, () -> contentHook(HookType.QUEUE_PRE, this::queue))))
+                    .exceptionallyCompose(error -> {
+                        HookFailure failure = SmtpSession.hookFailure(error);
+                        return failure == null ? CompletableFuture.failedFuture(error)
+                                : notQueued(Responses.pluginFailed(failure.answer()).reply());
+                    });
         });
+    }
+
+    /** The message is refused at the final dot: the transaction ends, and the reply closes if it is a 421. */
+    private CompletableFuture<Void> notQueued(Reply refusal) {
+        session.statistics().transaction(false);
+        return session.resetTransaction().thenCompose(x -> session.respond(new Decision(refusal, refusal.code() == 421)));
     }
 
     private Reply refusalAtEndOfData(MessageReceiver received) {

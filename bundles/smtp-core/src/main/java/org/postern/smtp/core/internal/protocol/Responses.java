@@ -215,6 +215,12 @@ public final class Responses {
         return new Decision(Reply.of(421, "4.7.0", me + " Too many failed authentication attempts from your address; try again later"), true);
     }
 
+    /** What the client gets when a plugin failed at a deciding hook (the runner's configured failure). */
+    static Decision pluginFailed(HookResult failure) {
+        int code = failure.replyCode().orElse(451);
+        return new Decision(new Reply(code, failure.enhancedStatus().orElse("4.3.0"), failure.message()), code == 421);
+    }
+
     static Decision bareLineInData() {
         return new Decision(BARE_LINE_IN_DATA, true);
     }

@@ -24,6 +24,7 @@ import org.postern.smtp.core.internal.dispatch.HookChains;
 import org.postern.smtp.core.internal.dispatch.HookContexts;
 import org.postern.smtp.core.internal.dispatch.HookContexts.Scope;
 import org.postern.smtp.core.internal.dispatch.HookRunner;
+import org.postern.smtp.core.internal.dispatch.HookRunner.HookFailure;
 import org.postern.smtp.core.internal.dispatch.PluginSupport;
 import org.postern.smtp.core.internal.dispatch.Statistics;
 import org.postern.smtp.core.internal.protocol.Responses.Decision;
@@ -114,7 +115,13 @@ public final class SmtpSession {
                 .thenApply(this::onlyRefusalsAtPreConnection)
                 .thenCompose(answer -> respondOr(HookType.PRE_CONNECTION, answer, null,
                         () -> hook(HookType.CONNECT, plain()).thenCompose(connected -> respondOr(HookType.CONNECT, connected, null,
-                                () -> reply(new Reply(220, null, List.of(settings.me() + " " + settings.greeting()))))))));
+                                () -> reply(new Reply(220, null, List.of(settings.me() + " " + settings.greeting())))))))
+                .exceptionallyCompose(error -> {
+                    // a client not yet greeted is refused and let go
+                    HookFailure failure = hookFailure(error);
+                    return failure == null ? CompletableFuture.failedFuture(error)
+                            : respond(new Decision(Responses.pluginFailed(failure.answer()).reply(), true));
+                }));
     }
 
     /**
@@ -595,6 +602,16 @@ public final class SmtpSession {
         }
     }
 
+    /** The plugin failure that ended a command, or null when it ended otherwise. */
+    static HookFailure hookFailure(Throwable error) {
+        for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+            if (cause instanceof HookFailure failure) {
+                return failure;
+            }
+        }
+        return null;
+    }
+
     /** Replies that blame the client's syntax or command order, as Postfix's hard error limit counts them. */
     private static boolean isClientError(int code) {
         return (code >= 500 && code <= 504) || code == 555;
@@ -608,7 +625,15 @@ public final class SmtpSession {
         busy = true;
         inFlight = work;
         work.whenComplete((v, error) -> {
-            if (error != null) {
+            HookFailure failure = hookFailure(error);
+            if (failure != null && phase != Phase.CLOSED) {
+                Decision decision = Responses.pluginFailed(failure.answer());
+                if (decision.close()) {
+                    track(respond(decision));
+                    return;
+                }
+                send(decision.reply());
+            } else if (error != null) {
                 LOG.error("session {}: command failed", state.id(), error);
                 if (phase != Phase.CLOSED) {
                     send(Responses.INTERNAL_ERROR);

@@ -40,6 +40,16 @@ class HookRunnerTest {
         };
     }
 
+    /** The failure a chain ended with: a deciding hook's plugin failure is a {@link HookRunner.HookFailure}. */
+    private static HookResult failureOf(CompletableFuture<HookResult> outcome) throws Exception {
+        try {
+            HookResult answer = outcome.get(5, TimeUnit.SECONDS);
+            throw new AssertionError("expected a plugin failure, got " + answer);
+        } catch (java.util.concurrent.ExecutionException e) {
+            return ((HookRunner.HookFailure) e.getCause()).answer();
+        }
+    }
+
     private HookResult run(TestHooks hooks, HookType hook) throws Exception {
         return runner.run(hooks.chains(), hook, TestHooks.context()).get(5, TimeUnit.SECONDS);
     }
@@ -86,14 +96,14 @@ class HookRunnerTest {
                     throw new IllegalStateException("bug");
                 })
                 .add(HookType.DATA, "never", 20, answering("never", HookResult.ok()));
-        assertEquals(FAILURE, run(hooks, HookType.DATA));
+        assertEquals(FAILURE, failureOf(runner.run(hooks.chains(), HookType.DATA, TestHooks.context())));
         assertTrue(calls.isEmpty());
     }
 
     @Test
     void nullIsAFailureToo() throws Exception {
         TestHooks hooks = new TestHooks().add(HookType.DATA, "null", 10, (DataHook) ctx -> null);
-        assertEquals(FAILURE, run(hooks, HookType.DATA));
+        assertEquals(FAILURE, failureOf(runner.run(hooks.chains(), HookType.DATA, TestHooks.context())));
     }
 
     @Test
@@ -121,7 +131,7 @@ class HookRunnerTest {
         TestHooks hanging = new TestHooks()
                 .add(HookType.DATA, "hangs", 10, answering("hangs", HookResult.later(new CompletableFuture<>())));
         long start = System.nanoTime();
-        assertEquals(FAILURE, run(hanging, HookType.DATA));
+        assertEquals(FAILURE, failureOf(runner.run(hanging.chains(), HookType.DATA, TestHooks.context())));
         assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(290));
     }
 
@@ -135,7 +145,7 @@ class HookRunnerTest {
             }
             return HookResult.ok();
         });
-        assertEquals(FAILURE, run(hooks, HookType.DATA));
+        assertEquals(FAILURE, failureOf(runner.run(hooks.chains(), HookType.DATA, TestHooks.context())));
     }
 
     @Test
@@ -177,8 +187,8 @@ class HookRunnerTest {
             });
             CompletableFuture<HookResult> stuck = saturated.run(hooks.chains(), HookType.DATA, TestHooks.context());
             CompletableFuture<HookResult> waiting = saturated.run(hooks.chains(), HookType.DATA, TestHooks.context());
-            assertEquals(FAILURE, stuck.get(2, TimeUnit.SECONDS));
-            assertEquals(FAILURE, waiting.get(2, TimeUnit.SECONDS), "queued behind a stuck call, answered all the same");
+            assertEquals(FAILURE, failureOf(stuck));
+            assertEquals(FAILURE, failureOf(waiting), "queued behind a stuck call, answered all the same");
             assertEquals(1, statistics.stuckCalls(), "the sleeper holds its thread past its timeout");
             release.countDown();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
@@ -206,7 +216,7 @@ class HookRunnerTest {
             });
             saturated.run(hooks.chains(), HookType.DATA, TestHooks.context());
             saturated.run(hooks.chains(), HookType.DATA, TestHooks.context());
-            assertEquals(HookRunner.OVERLOADED, saturated.run(hooks.chains(), HookType.DATA, TestHooks.context()).get(1, TimeUnit.SECONDS));
+            assertEquals(HookRunner.OVERLOADED, failureOf(saturated.run(hooks.chains(), HookType.DATA, TestHooks.context())));
             TestHooks advisory = new TestHooks().add(HookType.RESET_TRANSACTION, "reset", 10, (ResetTransactionHook) ctx -> HookResult.ok());
             assertEquals(ReturnCode.DECLINED, saturated.run(advisory.chains(), HookType.RESET_TRANSACTION, TestHooks.context())
                     .get(1, TimeUnit.SECONDS).code(), "an advisory hook is skipped, not failed");
