@@ -44,7 +44,8 @@ public class HttpConfigIT extends PosternTestSupport {
         http.start();
         try {
             configAdmin.getConfiguration("org.postern.smtp.plugin.http_config", "?").update(new Hashtable<>(Map.of(
-                    "urls", "http://127.0.0.1:" + http.getAddress().getPort() + "/postern/{item}", "cache.seconds", 1)));
+                    "urls", "http://127.0.0.1:" + http.getAddress().getPort() + "/postern/{item}", "cache.seconds", 1,
+                    "allow.http", true)));
             int port = startServer(Map.of());
             await("rcpthosts from HTTP", () -> {
                 try (SmtpClient client = new SmtpClient(port)) {
