@@ -3,10 +3,23 @@ package org.postern.smtp.api;
 import java.util.Map;
 import org.osgi.annotation.versioning.ProviderType;
 
-/** Context of {@code mail}: the parsed sender and the MAIL parameters (lower-case names). */
+/**
+ * Context of {@code mail}: the parsed sender and the MAIL parameters (lower-case names). The core handles
+ * SIZE, BODY and AUTH (RFC 4954 5); any other is the plugins' to take ({@link #acceptParameter}).
+ */
 @ProviderType
 public interface MailContext extends HookContext {
     Address sender();
 
     Map<String, String> parameters();
+
+    /**
+     * Takes on a parameter the core does not know, for a plugin that implements the extension it belongs to.
+     * After the hook, a parameter that neither the core nor a plugin took is refused with {@code 555}
+     * (RFC 5321 4.1.1.11), unless a plugin refused the command anyway. Names are lower case, as in
+     * {@link #parameters()}.
+     *
+     * @since 1.1
+     */
+    void acceptParameter(String name);
 }

@@ -24,6 +24,7 @@ public class TestContext implements HookContext {
     private final Map<String, List<String>> userConfig = new HashMap<>();
     private final List<String> logged = new ArrayList<>();
     private boolean commitAllowed = true;
+    private final java.util.Set<String> acceptedParameters = new java.util.TreeSet<>();
 
     /** Makes {@link #commit()} answer false, as when the core gave up waiting for the plugin. */
     public TestContext withCommitRefused() {
@@ -45,6 +46,11 @@ public class TestContext implements HookContext {
     public TestContext withUserConfig(String address, String item, String... values) {
         userConfig.put(address + "\n" + item, List.of(values));
         return this;
+    }
+
+    /** The MAIL and RCPT parameters plugins took on through {@code acceptParameter}. */
+    public java.util.Set<String> acceptedParameters() {
+        return acceptedParameters;
     }
 
     /** The log lines so far, as {@code LEVEL message}. */
@@ -94,6 +100,11 @@ public class TestContext implements HookContext {
             public Map<String, String> parameters() {
                 return Map.of();
             }
+
+            @Override
+            public void acceptParameter(String name) {
+                acceptedParameters.add(name);
+            }
         }
         return new Rcpt();
     }
@@ -114,6 +125,11 @@ public class TestContext implements HookContext {
             @Override
             public Map<String, String> parameters() {
                 return Map.of();
+            }
+
+            @Override
+            public void acceptParameter(String name) {
+                acceptedParameters.add(name);
             }
         }
         return new Mail();

@@ -1,8 +1,12 @@
 package org.postern.smtp.core.internal.dispatch;
 
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import org.postern.smtp.api.*;
 
 /** The context objects handed to plugins, one small class per context type. */
@@ -152,39 +156,55 @@ public final class HookContexts {
         return new Ctx();
     }
 
+    /** MAIL and RCPT: the parameters, and those a plugin took on. */
+    private abstract static class Envelope extends Base {
+        private final Map<String, String> parameters;
+        private final Set<String> accepted = ConcurrentHashMap.newKeySet();
+
+        Envelope(Scope scope, Map<String, String> parameters) {
+            super(scope);
+            this.parameters = parameters;
+        }
+
+        public Map<String, String> parameters() {
+            return parameters;
+        }
+
+        public void acceptParameter(String name) {
+            accepted.add(name.toLowerCase(Locale.ROOT));
+        }
+    }
+
+    /** The parameters of a MAIL or RCPT context that no plugin took on, among those given. */
+    public static Set<String> parametersNotAccepted(HookContext envelope, Set<String> candidates) {
+        Set<String> left = new TreeSet<>(candidates);
+        left.removeAll(((Envelope) envelope).accepted);
+        return left;
+    }
+
     public static MailContext mail(Scope scope, Address sender, Map<String, String> parameters) {
-        final class Ctx extends Base implements MailContext {
+        final class Ctx extends Envelope implements MailContext {
             Ctx() {
-                super(scope);
+                super(scope, parameters);
             }
 
             @Override
             public Address sender() {
                 return sender;
             }
-
-            @Override
-            public Map<String, String> parameters() {
-                return parameters;
-            }
         }
         return new Ctx();
     }
 
     public static RcptContext rcpt(Scope scope, Address recipient, Map<String, String> parameters) {
-        final class Ctx extends Base implements RcptContext {
+        final class Ctx extends Envelope implements RcptContext {
             Ctx() {
-                super(scope);
+                super(scope, parameters);
             }
 
             @Override
             public Address recipient() {
                 return recipient;
-            }
-
-            @Override
-            public Map<String, String> parameters() {
-                return parameters;
             }
         }
         return new Ctx();

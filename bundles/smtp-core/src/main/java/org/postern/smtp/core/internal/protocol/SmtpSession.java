@@ -18,6 +18,8 @@ import org.postern.smtp.api.Address;
 import org.postern.smtp.api.HookContext;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.HookType;
+import org.postern.smtp.api.MailContext;
+import org.postern.smtp.api.RcptContext;
 import org.postern.smtp.api.Recipient;
 import org.postern.smtp.api.ReturnCode;
 import org.postern.smtp.core.internal.dispatch.HookChains;
@@ -42,7 +44,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class SmtpSession {
     private static final Logger LOG = LoggerFactory.getLogger(SmtpSession.class);
-    private static final Set<String> MAIL_PARAMETERS = Set.of("size", "body");
+    /** The MAIL parameters of the extensions the core offers (SIZE, 8BITMIME, AUTH); others are the plugins'. */
+    private static final Set<String> MAIL_PARAMETERS = Set.of("size", "body", "auth");
 
     private final SessionSettings settings;
     private final HookRunner runner;
@@ -279,23 +282,31 @@ public final class SmtpSession {
         if (parameterError != null) {
             return reply(parameterError);
         }
-        return hook(HookType.MAIL, HookContexts.mail(scope(), sender, parameters)).thenCompose(answer -> {
+        MailContext ctx = HookContexts.mail(scope(), sender, parameters);
+        return hook(HookType.MAIL, ctx).thenCompose(answer -> {
             if (answer.code().isDenial()) {
                 LOG.info("session {}: MAIL FROM {} refused: {}", state.id(), sender.format(), answer);
             }
             return respondOr(HookType.MAIL, answer, sender.format(), () -> {
+                Set<String> unsupported = unsupportedParameters(ctx, parameters, MAIL_PARAMETERS);
+                if (!unsupported.isEmpty()) {
+                    return reply(Responses.unsupportedParameter(unsupported.iterator().next()));
+                }
                 transaction.sender(sender, parameters);
                 return reply(Responses.replyFor(Responses.SENDER_OK, answer, sender.format()));
             });
         });
     }
 
+    /** Parameters neither the core knows nor a plugin took on: RFC 5321 4.1.1.11 says 555. */
+    private static Set<String> unsupportedParameters(HookContext ctx, Map<String, String> parameters, Set<String> known) {
+        Set<String> unknown = new java.util.HashSet<>(parameters.keySet());
+        unknown.removeAll(known);
+        return unknown.isEmpty() ? unknown : HookContexts.parametersNotAccepted(ctx, unknown);
+    }
+
+    /** What is wrong with the MAIL parameters the core handles itself; null when nothing is. */
     private Reply mailParameterError(Map<String, String> parameters) {
-        for (String name : parameters.keySet()) {
-            if (!MAIL_PARAMETERS.contains(name)) {
-                return Responses.unsupportedParameter(name);
-            }
-        }
         String size = parameters.get("size");
         if (size != null) {
             long declared;
@@ -333,11 +344,13 @@ public final class SmtpSession {
         if (recipient == null) {
             return reply(Responses.RECIPIENT_UNPARSABLE);
         }
-        if (!parameters.isEmpty()) {
-            return reply(Responses.unsupportedParameter(parameters.keySet().iterator().next()));
-        }
-        return hook(HookType.RCPT, HookContexts.rcpt(scope(), recipient, parameters)).thenCompose(answer -> {
+        RcptContext ctx = HookContexts.rcpt(scope(), recipient, parameters);
+        return hook(HookType.RCPT, ctx).thenCompose(answer -> {
             if (answer.code() == ReturnCode.OK) {
+                Set<String> unsupported = unsupportedParameters(ctx, parameters, Set.of());
+                if (!unsupported.isEmpty()) {
+                    return reply(Responses.unsupportedParameter(unsupported.iterator().next()));
+                }
                 transaction.addRecipient(new Recipient(recipient, parameters));
                 return reply(Responses.replyFor(Responses.RECIPIENT_OK, answer, recipient.format()));
             }

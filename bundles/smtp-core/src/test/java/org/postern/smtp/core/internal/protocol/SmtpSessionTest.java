@@ -219,6 +219,30 @@ class SmtpSessionTest {
     }
 
     @Test
+    void parametersTheCoreDoesNotKnowGoToThePluginsAnd555OnlyWhenNoneTakesThem() {
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000, hooks -> hooks
+                .add(HookType.MAIL, "xclient", 5, (MailHook) ctx -> {
+                    if (ctx.parameters().containsKey("xtrace")) {
+                        ctx.acceptParameter("XTRACE");
+                    }
+                    return HookResult.declined();
+                })
+                .add(HookType.RCPT, "dsn", 5, (RcptHook) ctx -> {
+                    if (ctx.parameters().containsKey("notify")) {
+                        ctx.acceptParameter("notify");
+                    }
+                    return HookResult.declined();
+                }));
+        say(session, "EHLO client.example");
+        assertTrue(say(session, "MAIL FROM:<a@b.example> AUTH=<>").startsWith("250 "), "RFC 4954 5: AUTH= is accepted");
+        assertEquals("555 5.5.4 Unsupported parameter FOO", say(session, "MAIL FROM:<a@b.example> FOO=BAR"));
+        assertTrue(say(session, "MAIL FROM:<a@b.example> XTRACE=1 SIZE=10").startsWith("250 "), "a plugin took XTRACE");
+        assertEquals("555 5.5.4 Unsupported parameter ORCPT", say(session, "RCPT TO:<c@example.org> ORCPT=rfc822;c@example.org"));
+        assertTrue(say(session, "RCPT TO:<c@example.org> NOTIFY=NEVER").startsWith("250 2.1.5"));
+        assertEquals("501 5.5.2 Syntax error in parameters", say(session, "MAIL FROM:<a@b.example> AUTH="));
+    }
+
+    @Test
     void aBareDoneAtDataDoesNotStartTheMessage() {
         SmtpSession session = session(BareLineEndings.REJECT, 100_000, hooks -> hooks
                 .add(HookType.DATA, "claims", 5, (DataHook) ctx -> HookResult.done()));
