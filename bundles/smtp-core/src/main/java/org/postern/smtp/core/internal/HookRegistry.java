@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
@@ -129,13 +130,22 @@ public final class HookRegistry {
         chains = HookChains.of(all);
     }
 
-    private static String pluginName(ServiceReference<?> reference) {
+    /**
+     * The plugin's name; an instance configured by a factory configuration (qpsmtpd's {@code plugin:N}) adds its
+     * own part of the PID, {@code badmailfrom:second} for {@code org.postern.smtp.plugin.badmailfrom~second}, so
+     * instances are told apart in logs, chains and counters.
+     */
+    static String pluginName(ServiceReference<?> reference) {
         Object name = reference.getProperty(PLUGIN);
-        if (name != null) {
-            return name.toString();
+        String base = name != null ? name.toString() : Objects.toString(reference.getProperty("component.name"),
+                reference.getBundle().getSymbolicName());
+        Object factoryPid = reference.getProperty("service.factoryPid");
+        Object pid = reference.getProperty(Constants.SERVICE_PID);
+        if (factoryPid == null || pid == null || !pid.toString().startsWith(factoryPid.toString())) {
+            return base;
         }
-        Object component = reference.getProperty("component.name");
-        return component != null ? component.toString() : reference.getBundle().getSymbolicName();
+        String instance = pid.toString().substring(factoryPid.toString().length()).replaceFirst("^[~.]", "");
+        return instance.isEmpty() ? base : base + ":" + instance;
     }
 
     /** Reads an integer property that may arrive as a number or, from a .cfg file, as a string. */
