@@ -111,7 +111,11 @@ public class AuthIT extends PosternTestSupport {
             assertTrue(client.command("RCPT TO:<friend@elsewhere.example>").startsWith("250 2.1.5"));
             hook(HookType.DATA_POST, 10, ctx -> {
                 String received = ctx.transaction().header().orElseThrow().get("Received").get(0);
-                return received.contains(" with ESMTPA id ") ? HookResult.declined() : HookResult.deny("Received: " + received);
+                String results = ctx.transaction().header().orElseThrow().get("Authentication-Results").get(0);
+                boolean mechanismSeen = ctx.session().authMechanism().equals(java.util.Optional.of("PLAIN"));
+                return received.contains(" with ESMTPA id ") && mechanismSeen
+                        && results.strip().equals("test.postern; auth=pass (PLAIN) smtp.auth=" + USER)
+                        ? HookResult.declined() : HookResult.deny("Received: " + received + " / A-R: " + results);
             });
             client.command("DATA");
             assertEquals("250 2.0.0 Discarded", client.command("Subject: relayed\r\n\r\nbody\r\n."));

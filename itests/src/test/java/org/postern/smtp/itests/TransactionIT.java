@@ -93,6 +93,7 @@ public class TransactionIT extends PosternTestSupport {
         String message = Files.readString(files.get(files.size() - 1), StandardCharsets.ISO_8859_1);
         assertTrue(message, message.startsWith("Return-Path: <alice@example.com>\nDelivered-To: bob@example.org\n"
                 + "Delivered-To: carol@sub.example.net\nReceived: from 127.0.0.1 (HELO client.example) (127.0.0.1)\n\tby test.postern"));
+        assertTrue(message, message.contains("\nAuthentication-Results: test.postern; auth=none\nSubject: dots\n"));
         assertTrue(message, message.endsWith("Subject: dots\n\n.leading dot\n..\n"));
         assertFalse(message.contains("\r"));
     }

@@ -26,6 +26,27 @@ public interface Session {
     /** The authenticated user, once AUTH succeeded. */
     Optional<String> authenticatedUser();
 
+    /**
+     * The SASL mechanism of the successful AUTH, upper case ({@code PLAIN}, {@code LOGIN}, {@code CRAM-MD5}).
+     *
+     * @since 1.1
+     */
+    Optional<String> authMechanism();
+
+    /**
+     * The TLS protocol, e.g. {@code TLSv1.3}, once STARTTLS succeeded.
+     *
+     * @since 1.1
+     */
+    Optional<String> tlsProtocol();
+
+    /**
+     * The TLS cipher suite, e.g. {@code TLS_AES_256_GCM_SHA384}, once STARTTLS succeeded.
+     *
+     * @since 1.1
+     */
+    Optional<String> tlsCipherSuite();
+
     /** Notes that live as long as the connection. */
     Notes notes();
 }

@@ -22,10 +22,25 @@ public final class TestSession implements Session {
         return this;
     }
 
-    /** Marks the session as authenticated (AUTH succeeded) for this user. */
+    /** Marks the session as authenticated (AUTH PLAIN succeeded) for this user. */
     public TestSession authenticated(String user) {
         authenticatedUser = user;
         return this;
+    }
+
+    @Override
+    public Optional<String> authMechanism() {
+        return authenticatedUser == null ? Optional.empty() : Optional.of("PLAIN");
+    }
+
+    @Override
+    public Optional<String> tlsProtocol() {
+        return Optional.empty();
+    }
+
+    @Override
+    public Optional<String> tlsCipherSuite() {
+        return Optional.empty();
     }
 
     @Override

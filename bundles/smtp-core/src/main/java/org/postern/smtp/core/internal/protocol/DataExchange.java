@@ -12,6 +12,7 @@ import org.postern.smtp.api.Address;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.HookType;
 import org.postern.smtp.api.ReturnCode;
+import org.postern.smtp.api.SharedNotes;
 import org.postern.smtp.core.internal.dispatch.HookContexts;
 import org.postern.smtp.core.internal.dispatch.HookRunner.HookFailure;
 import org.postern.smtp.core.internal.protocol.Responses.Decision;
@@ -127,6 +128,7 @@ final class DataExchange {
                 LOG.info("session {}: message refused at end of DATA: {}", session.id(), refusal);
                 return notQueued(refusal);
             }
+            addAuthenticationResults();
             return addReceivedLine().thenCompose(x -> contentHook(HookType.DATA_POST_HEADERS,
                     () -> contentHook(HookType.DATA_POST, () -> contentHook(HookType.QUEUE_PRE, this::queue))))
                     .exceptionallyCompose(error -> {
@@ -160,14 +162,27 @@ final class DataExchange {
         return received.hadLineTooLong() ? Responses.MESSAGE_LINE_TOO_LONG : null;
     }
 
+    /**
+     * qpsmtpd's {@code authentication_results}: an Authentication-Results header (RFC 8601) under the Received
+     * line, with this server's SMTP AUTH result and what plugins stored ({@link SharedNotes#AUTHENTICATION_RESULTS}).
+     */
+    private void addAuthenticationResults() {
+        SessionState state = session.state();
+        StringBuilder results = new StringBuilder(session.settings().me()).append("; ");
+        results.append(state.authMechanism().map(mechanism ->
+                "auth=pass (" + mechanism + ") smtp.auth=" + state.authenticatedUser().orElse("")).orElse("auth=none"));
+        state.notes().get(SharedNotes.AUTHENTICATION_RESULTS).ifPresent(more -> results.append("; ").append(more));
+        session.transaction().parsedHeader().prepend("Authentication-Results", results.toString());
+    }
+
     private CompletableFuture<Void> addReceivedLine() {
         SessionState state = session.state();
         // RFC 3848: ESMTPS with TLS, ESMTPA once the client authenticated, ESMTPSA for both
         String smtpType = !state.extended() ? "SMTP"
-                : "ESMTP" + (state.tls() ? "S" : "") + (state.authMechanism() != null ? "A" : "");
+                : "ESMTP" + (state.tls() ? "S" : "") + (state.authMechanism().isPresent() ? "A" : "");
         String tlsInfo = state.tls() ? "(" + state.tlsDescription() + " encrypted)" : "";
-        String authInfo = state.authMechanism() == null ? ""
-                : "(smtp-auth username " + state.authenticatedUser().orElse("") + ", mechanism " + state.authMechanism() + ")";
+        String authInfo = state.authMechanism().map(mechanism ->
+                "(smtp-auth username " + state.authenticatedUser().orElse("") + ", mechanism " + mechanism + ")").orElse("");
         return session.hook(HookType.RECEIVED_LINE, HookContexts.receivedLine(session.scope(), smtpType, authInfo, tlsInfo))
                 .thenAccept(answer -> {
                     String value = answer.code() == ReturnCode.OK && !answer.message().isEmpty()

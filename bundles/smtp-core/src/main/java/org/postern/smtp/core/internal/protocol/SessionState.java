@@ -79,6 +79,16 @@ final class SessionState implements Session {
     }
 
     @Override
+    public Optional<String> tlsProtocol() {
+        return Optional.ofNullable(tlsDescription).map(description -> description.substring(0, description.indexOf(':')));
+    }
+
+    @Override
+    public Optional<String> tlsCipherSuite() {
+        return Optional.ofNullable(tlsDescription).map(description -> description.substring(description.indexOf(':') + 1));
+    }
+
+    @Override
     public Optional<String> authenticatedUser() {
         return Optional.ofNullable(authenticatedUser);
     }
@@ -88,9 +98,9 @@ final class SessionState implements Session {
         this.authMechanism = mechanism;
     }
 
-    /** The SASL mechanism of a successful AUTH, upper case, or null. */
-    String authMechanism() {
-        return authMechanism;
+    @Override
+    public Optional<String> authMechanism() {
+        return Optional.ofNullable(authMechanism);
     }
 
     @Override

@@ -349,8 +349,8 @@ class SmtpSessionTest {
         say(session, "DATA");
         say(session, "just text, no header");
         assertEquals("250 2.0.0 Queued", say(session, "."));
-        assertTrue(queued.get().matches("Received: [^\r\n]*\r\n\t[^\r\n]* with SMTP id t\\.1; [^\r\n]*\r\n\r\njust text, no header\r\n"),
-                queued.get());
+        assertTrue(queued.get().matches("Received: [^\r\n]*\r\n\t[^\r\n]* with SMTP id t\\.1; [^\r\n]*\r\n"
+                + "Authentication-Results: mx.test; auth=none\r\n\r\njust text, no header\r\n"), queued.get());
     }
 
     @Test

@@ -1,0 +1,38 @@
+package org.postern.smtp.api;
+
+/**
+ * The notes qpsmtpd's plugins exchange, with typed keys, so a Postern plugin reads and writes them as its
+ * qpsmtpd counterpart would. Connection notes live in {@link Session#notes()}, transaction notes in
+ * {@link Transaction#notes()}; the name of each key is qpsmtpd's.
+ */
+public final class SharedNotes {
+    /** Connection: the client may relay (qpsmtpd's {@code relay_client}), set by relay plugins. */
+    public static final NoteKey<Boolean> RELAY_CLIENT = NoteKey.of("relay_client", Boolean.class);
+
+    /** Connection: the client host is whitelisted (by {@code whitelist} or {@code dns_whitelist_soft}). */
+    public static final NoteKey<Boolean> WHITELIST_HOST = NoteKey.of("whitelisthost", Boolean.class);
+
+    /** Transaction: the sender is whitelisted (by {@code whitelist}). */
+    public static final NoteKey<Boolean> WHITELIST_SENDER = NoteKey.of("whitelistsender", Boolean.class);
+
+    /**
+     * Connection: the reply a plugin deferred with {@code reject naughty}, for the {@code naughty} plugin to
+     * give later; several are joined with CRLF.
+     */
+    public static final NoteKey<String> NAUGHTY = NoteKey.of("naughty", String.class);
+
+    /** Connection: the reject type of the first deferred reply, as its plugin's {@code reject_type} said. */
+    public static final NoteKey<String> NAUGHTY_REJECT_TYPE = NoteKey.of("naughty_reject_type", String.class);
+
+    /** Connection: the client's karma in this session, raised and lowered by {@link PluginConventions#adjustKarma}. */
+    public static final NoteKey<Integer> KARMA = NoteKey.of("karma", Integer.class);
+
+    /**
+     * Connection: results for the {@code Authentication-Results} header the core adds to each message
+     * (RFC 8601), joined with "; " by {@link PluginConventions#storeAuthResults}.
+     */
+    public static final NoteKey<String> AUTHENTICATION_RESULTS = NoteKey.of("authentication_results", String.class);
+
+    private SharedNotes() {
+    }
+}
