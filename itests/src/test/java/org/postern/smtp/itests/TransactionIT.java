@@ -364,6 +364,34 @@ public class TransactionIT extends PosternTestSupport {
     }
 
     @Test
+    public void aContentFilterRewritesSenderRecipientsAndBodyOfWhatIsDelivered() throws Exception {
+        hook(DATA_POST, 10, ctx -> {
+            try {
+                String body = Files.readString(ctx.transaction().bodyFile(), StandardCharsets.ISO_8859_1);
+                ctx.transaction().changeSender(org.postern.smtp.api.Address.parse("<srs0=ab=cd=example.com=a@example.org>").orElseThrow());
+                ctx.transaction().changeRecipients(List.of(new org.postern.smtp.api.Recipient(
+                        org.postern.smtp.api.Address.parse("<archive@example.org>").orElseThrow(), Map.of())));
+                ctx.transaction().replaceBody(new java.io.ByteArrayInputStream(
+                        ("[filtered]\r\n" + body).getBytes(StandardCharsets.ISO_8859_1)));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            return HookResult.declined();
+        });
+        int before = Files.isDirectory(maildir.resolve("new")) ? delivered().size() : 0;
+        try (SmtpClient client = new SmtpClient(port)) {
+            client.reply();
+            send(client, "EHLO client.example", "MAIL FROM:<a@example.com>", "RCPT TO:<bob@example.org>", "DATA");
+            assertTrue(client.command("Subject: filter me\r\n\r\noriginal\r\n.").startsWith("250 2.0.0 Queued as "));
+        }
+        List<Path> files = delivered();
+        assertEquals(before + 1, files.size());
+        String message = Files.readString(files.get(files.size() - 1), StandardCharsets.ISO_8859_1);
+        assertTrue(message, message.startsWith("Return-Path: <srs0=ab=cd=example.com=a@example.org>\nDelivered-To: archive@example.org\n"));
+        assertTrue(message, message.endsWith("Subject: filter me\n\n[filtered]\noriginal\n"));
+    }
+
+    @Test
     public void aMessageWhoseClientLeftBeforeItsReplyIsNotDelivered() throws Exception {
         java.util.concurrent.CountDownLatch clientGone = new java.util.concurrent.CountDownLatch(1);
         hook(DATA_POST, 10, ctx -> {

@@ -2,6 +2,7 @@ package org.postern.smtp.api;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -33,6 +34,39 @@ public interface Transaction {
 
     /** The whole message as it will be queued: the current header, a blank line, then the body. */
     InputStream message() throws IOException;
+
+    /**
+     * Replaces the envelope sender (qpsmtpd's {@code $transaction->sender($address)}), for example to rewrite
+     * it; only while a transaction is open.
+     *
+     * @since 1.1
+     */
+    void changeSender(Address sender);
+
+    /**
+     * Replaces the recipients (qpsmtpd's {@code $transaction->recipients(@list)}), for example to expand an
+     * alias or drop one; the message is queued for these.
+     *
+     * @since 1.1
+     */
+    void changeRecipients(List<Recipient> recipients);
+
+    /**
+     * The file holding the body (qpsmtpd's {@code body_filename}), written to disk first if it was still in
+     * memory, for scanners that take a file name. Read it, do not change it: use {@link #replaceBody}.
+     *
+     * @since 1.1
+     */
+    Path bodyFile() throws IOException;
+
+    /**
+     * Replaces the body with this content (CRLF line endings, no dot-stuffing), for content filters that
+     * rewrite the message; the header is edited through {@link #header()}. {@link #size()} stays the size
+     * as received.
+     *
+     * @since 1.1
+     */
+    void replaceBody(InputStream content) throws IOException;
 
     /** Notes cleared with the transaction (on RSET, HELO/EHLO and after DATA). */
     Notes notes();

@@ -1,9 +1,14 @@
 package org.postern.smtp.testkit;
 
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -72,6 +77,36 @@ public final class TestTransaction implements Transaction {
     @Override
     public InputStream message() {
         return new ByteArrayInputStream(message);
+    }
+
+    @Override
+    public void changeSender(Address newSender) {
+        sender = newSender;
+    }
+
+    @Override
+    public void changeRecipients(List<Recipient> newRecipients) {
+        recipients.clear();
+        recipients.addAll(newRecipients);
+    }
+
+    /** The body in a temporary file that is deleted when the JVM exits. */
+    @Override
+    public Path bodyFile() throws IOException {
+        Path file = Files.createTempFile("postern-test-body-", ".eml");
+        file.toFile().deleteOnExit();
+        try (InputStream in = body()) {
+            Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+        }
+        return file;
+    }
+
+    @Override
+    public void replaceBody(InputStream content) throws IOException {
+        byte[] head = Arrays.copyOf(message, bodyStart);
+        byte[] body = content.readAllBytes();
+        message = Arrays.copyOf(head, head.length + body.length);
+        System.arraycopy(body, 0, message, head.length, body.length);
     }
 
     @Override

@@ -99,8 +99,26 @@ public final class HookContexts {
         return new Ctx();
     }
 
+    /** HELO and EHLO: the extensions plugins offer. */
+    private abstract static class Hello extends Base {
+        private final List<String> offered = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        Hello(Scope scope) {
+            super(scope);
+        }
+
+        public void offerCapability(String capability) {
+            offered.add(capability.strip());
+        }
+    }
+
+    /** The extensions the plugins offered in a HELO/EHLO context. */
+    public static List<String> offeredCapabilities(HookContext hello) {
+        return List.copyOf(((Hello) hello).offered);
+    }
+
     public static HeloContext helo(Scope scope, String host, List<String> arguments) {
-        final class Ctx extends Base implements HeloContext {
+        final class Ctx extends Hello implements HeloContext {
             Ctx() {
                 super(scope);
             }

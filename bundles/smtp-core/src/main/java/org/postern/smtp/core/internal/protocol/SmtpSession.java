@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.postern.smtp.api.Address;
+import org.postern.smtp.api.HeloContext;
 import org.postern.smtp.api.HookContext;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.HookType;
@@ -222,17 +223,18 @@ public final class SmtpSession {
             String host = words.get(0);
             HookType hook = extended ? HookType.EHLO : HookType.HELO;
             // RFC 5321 4.1.4: a repeated HELO/EHLO resets the session like RSET (qpsmtpd refuses it with 503).
-            return resetTransaction()
-                    .thenCompose(v -> hook(hook, HookContexts.helo(scope(), host, List.copyOf(words.subList(1, words.size())))))
-                    .thenCompose(answer -> respondOr(hook, answer, null, () -> {
-                        state.hello(host, extended);
-                        return reply(helloReply(extended, answer));
-                    }));
+            return resetTransaction().thenCompose(v -> {
+                HeloContext ctx = HookContexts.helo(scope(), host, List.copyOf(words.subList(1, words.size())));
+                return hook(hook, ctx).thenCompose(answer -> respondOr(hook, answer, null, () -> {
+                    state.hello(host, extended);
+                    return reply(helloReply(extended, answer, HookContexts.offeredCapabilities(ctx)));
+                }));
+            });
         });
     }
 
     /** The greeting line (or the accepting plugin's text), then with EHLO the extensions offered. */
-    private Reply helloReply(boolean extended, HookResult answer) {
+    private Reply helloReply(boolean extended, HookResult answer, List<String> offeredByPlugins) {
         String ip = state.remoteIp();
         List<String> lines = new ArrayList<>();
         if (answer.code() == ReturnCode.OK && !answer.message().isEmpty()) {
@@ -252,6 +254,7 @@ public final class SmtpSession {
             if (!mechanisms.isEmpty() && !auth.needsTls()) {
                 lines.add("AUTH " + String.join(" ", mechanisms).toUpperCase(Locale.ROOT));
             }
+            lines.addAll(offeredByPlugins);
         }
         return new Reply(250, null, lines);
     }

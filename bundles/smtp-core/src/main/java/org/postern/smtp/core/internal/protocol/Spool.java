@@ -50,11 +50,30 @@ public final class Spool implements AutoCloseable {
             memory = Arrays.copyOf(memory, Math.min(memoryThreshold, memory.length * 2));
             return;
         }
+        spill();
+    }
+
+    /** Moves what memory holds into the spool file, creating it first. */
+    private void spill() throws IOException {
         if (file == null) {
             filePath = Files.createTempFile(folder, "body-", ".spool");
             file = FileChannel.open(filePath, StandardOpenOption.WRITE, StandardOpenOption.READ);
         }
         flushMemory();
+    }
+
+    /** The file holding everything written so far, moved out of memory first if it was still there. */
+    public Path file() throws IOException {
+        if (memory == null) {
+            throw new IOException("the message body was discarded when its transaction ended");
+        }
+        spill();
+        return filePath;
+    }
+
+    /** A new, empty spool in the same folder with the same memory threshold. */
+    public Spool emptyLike() {
+        return new Spool(folder, memoryThreshold);
     }
 
     private void flushMemory() throws IOException {

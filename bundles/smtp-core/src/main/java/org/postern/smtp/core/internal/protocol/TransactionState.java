@@ -4,8 +4,10 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.SequenceInputStream;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.postern.smtp.api.Address;
@@ -100,6 +102,53 @@ final class TransactionState implements Transaction, HookContexts.Discardable {
             throw new IOException("the message body was discarded when its transaction ended");
         }
         return spool == null ? InputStream.nullInputStream() : spool.open();
+    }
+
+    @Override
+    public void changeSender(Address newSender) {
+        if (sender == null) {
+            throw new IllegalStateException("no mail transaction is open");
+        }
+        sender = Objects.requireNonNull(newSender, "sender");
+    }
+
+    @Override
+    public void changeRecipients(List<Recipient> newRecipients) {
+        List<Recipient> copy = List.copyOf(newRecipients);
+        recipients.clear();
+        recipients.addAll(copy);
+    }
+
+    @Override
+    public Path bodyFile() throws IOException {
+        return spool().file();
+    }
+
+    /** The new body goes to a new spool of the same folder and threshold; the old one is deleted. */
+    @Override
+    public void replaceBody(InputStream content) throws IOException {
+        Spool old = spool();
+        Spool fresh = old.emptyLike();
+        try {
+            byte[] buffer = new byte[64 * 1024];
+            int read;
+            while ((read = content.read(buffer)) > 0) {
+                fresh.write(buffer, 0, read);
+            }
+        } catch (IOException | RuntimeException e) {
+            fresh.close();
+            throw e;
+        }
+        body = fresh;
+        old.close();
+    }
+
+    private Spool spool() throws IOException {
+        Spool spool = body;
+        if (spool == null) {
+            throw new IOException(discarded ? "the message body was discarded when its transaction ended" : "no message body yet");
+        }
+        return spool;
     }
 
     @Override

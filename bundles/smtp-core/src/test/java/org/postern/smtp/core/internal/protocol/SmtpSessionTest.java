@@ -243,6 +243,54 @@ class SmtpSessionTest {
     }
 
     @Test
+    void pluginsOfferExtensionsInTheEhloReplyOnly() {
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000, hooks -> hooks
+                .add(HookType.EHLO, "xclient", 5, (EhloHook) ctx -> {
+                    ((org.postern.smtp.api.HeloContext) ctx).offerCapability("XCLIENT NAME ADDR");
+                    return HookResult.declined();
+                }));
+        assertTrue(say(session, "EHLO client.example").endsWith("\r\n250 XCLIENT NAME ADDR"));
+        assertTrue(say(session, "HELO client.example").startsWith("250 mx.test Hi"));
+    }
+
+    @Test
+    void aContentFilterRewritesTheEnvelopeAndTheBodyBeforeTheQueue() throws IOException {
+        List<String> queuedFor = new ArrayList<>();
+        List<String> bodyFiles = new ArrayList<>();
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000, hooks -> hooks
+                .add(HookType.DATA_POST, "filter", 10, (DataPostHook) ctx -> {
+                    try {
+                        java.nio.file.Path file = ctx.transaction().bodyFile();
+                        bodyFiles.add(java.nio.file.Files.readString(file, StandardCharsets.ISO_8859_1));
+                        bodyFiles.add(file.getParent().equals(spool) ? "in the spool folder" : "elsewhere: " + file);
+                        ctx.transaction().changeSender(org.postern.smtp.api.Address.parse("<bounces@example.org>").orElseThrow());
+                        ctx.transaction().changeRecipients(List.of(new org.postern.smtp.api.Recipient(
+                                org.postern.smtp.api.Address.parse("<archive@example.org>").orElseThrow(), java.util.Map.of())));
+                        ctx.transaction().replaceBody(new java.io.ByteArrayInputStream("rewritten\r\n".getBytes(StandardCharsets.ISO_8859_1)));
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                    return HookResult.declined();
+                })
+                .add(HookType.QUEUE, "envelope", 5, (QueueHook) ctx -> {
+                    queuedFor.add(ctx.transaction().sender().orElseThrow().format() + " -> "
+                            + ctx.transaction().recipients().get(0).address().format());
+                    return HookResult.declined();
+                }));
+        inData(session);
+        say(session, "Subject: original");
+        say(session, "");
+        say(session, "original body");
+        assertEquals("250 2.0.0 Queued", say(session, "."));
+        assertEquals(List.of("original body\r\n", "in the spool folder"), bodyFiles);
+        assertEquals(List.of("<bounces@example.org> -> <archive@example.org>"), queuedFor);
+        assertTrue(queued.get().endsWith("Subject: original\r\n\r\nrewritten\r\n"), queued.get());
+        try (java.util.stream.Stream<java.nio.file.Path> left = java.nio.file.Files.list(spool)) {
+            assertEquals(0, left.count(), "both bodies' files are gone with the transaction");
+        }
+    }
+
+    @Test
     void aBareDoneAtDataDoesNotStartTheMessage() {
         SmtpSession session = session(BareLineEndings.REJECT, 100_000, hooks -> hooks
                 .add(HookType.DATA, "claims", 5, (DataHook) ctx -> HookResult.done()));
