@@ -70,6 +70,9 @@ final class CorePluginSupport implements PluginSupport {
 
     @Override
     public void log(HookContext ctx, LogLevel level, String message) {
+        if (!HookRunner.currentPluginLogs(level)) {
+            return;
+        }
         HookChains current = chains.get();
         String plugin = HookRunner.currentPlugin();
         String hook = HookRunner.currentHook();

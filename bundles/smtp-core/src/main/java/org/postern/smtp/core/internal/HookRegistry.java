@@ -5,6 +5,7 @@ import java.util.AbstractMap.SimpleImmutableEntry;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -18,6 +19,7 @@ import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.util.tracker.ServiceTracker;
 import org.osgi.util.tracker.ServiceTrackerCustomizer;
 import org.postern.smtp.api.HookType;
+import org.postern.smtp.api.LogLevel;
 import org.postern.smtp.core.internal.dispatch.HookChains;
 import org.postern.smtp.core.internal.dispatch.RegisteredHook;
 import org.slf4j.Logger;
@@ -33,6 +35,8 @@ public final class HookRegistry {
     public static final String HOOK = "postern.hook";
     public static final String ORDER = "postern.hook.order";
     public static final String TIMEOUT = "postern.hook.timeout";
+    /** A plugin's own log level, qpsmtpd's {@code loglevel} plugin argument. */
+    public static final String LOG_LEVEL = "postern.log.level";
     public static final String PLUGIN = "postern.plugin";
     static final int DEFAULT_ORDER = 1000;
 
@@ -104,7 +108,8 @@ public final class HookRegistry {
         int ranking = intProperty(reference, Constants.SERVICE_RANKING, 0, plugin);
         int timeoutSeconds = intProperty(reference, TIMEOUT, 0, plugin);
         Duration timeout = timeoutSeconds > 0 ? Duration.ofSeconds(timeoutSeconds) : null;
-        RegisteredHook registered = new RegisteredHook(plugin, service, order, ranking, id, timeout);
+        RegisteredHook registered = new RegisteredHook(plugin, service, order, ranking, id, timeout,
+                logLevel(reference.getProperty(LOG_LEVEL), plugin));
         List<Map.Entry<HookType, RegisteredHook>> entries = new ArrayList<>();
         for (String name : stringsOf(reference.getProperty(HOOK))) {
             HookType hook = HookType.forName(name).orElse(null);
@@ -149,6 +154,29 @@ public final class HookRegistry {
     }
 
     /** Reads an integer property that may arrive as a number or, from a .cfg file, as a string. */
+    /**
+     * A plugin's own log level: a name (debug … emerg) or qpsmtpd's number (7 LOGDEBUG … 0 LOGEMERG); none,
+     * or one that is neither, keeps every line.
+     */
+    static LogLevel logLevel(Object value, String plugin) {
+        if (value == null) {
+            return null;
+        }
+        String text = value.toString().trim().toUpperCase(Locale.ROOT).replaceFirst("^LOG", "");
+        LogLevel[] levels = LogLevel.values();
+        if (text.matches("[0-7]")) {
+            return levels[levels.length - 1 - Integer.parseInt(text)];
+        }
+        for (LogLevel level : levels) {
+            if (level.name().equals(text) || (level == LogLevel.WARN && text.equals("WARNING"))) {
+                return level;
+            }
+        }
+        LOG.error("plugin {}: {}={} is not a log level (debug, info, notice, warn, error, crit, alert, emerg or 0-7); all lines kept",
+                plugin, LOG_LEVEL, value);
+        return null;
+    }
+
     private static int intProperty(ServiceReference<?> reference, String key, int fallback, String plugin) {
         Object value = reference.getProperty(key);
         if (value == null) {

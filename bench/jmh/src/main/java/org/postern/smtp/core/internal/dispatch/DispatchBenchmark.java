@@ -49,7 +49,7 @@ public class DispatchBenchmark {
         List<Map.Entry<HookType, RegisteredHook>> entries = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
             RcptHook plugin = i < 19 ? ctx -> HookResult.declined() : ctx -> HookResult.ok();
-            entries.add(new SimpleImmutableEntry<>(HookType.RCPT, new RegisteredHook("plugin" + i, plugin, i, 0, i, null)));
+            entries.add(new SimpleImmutableEntry<>(HookType.RCPT, new RegisteredHook("plugin" + i, plugin, i, 0, i, null, null)));
         }
         chains = HookChains.of(entries);
         context = HookContexts.rcpt(TestHooks.scope(),

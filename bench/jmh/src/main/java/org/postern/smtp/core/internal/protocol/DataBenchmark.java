@@ -61,7 +61,7 @@ public class DataBenchmark {
         timer = new ScheduledThreadPoolExecutor(1);
         timer.setRemoveOnCancelPolicy(true);
         HookChains chains = HookChains.of(List.of(
-                new SimpleImmutableEntry<>(HookType.RCPT, new RegisteredHook("accept", (RcptHook) ctx -> HookResult.ok(), 1, 0, 1, null)),
+                new SimpleImmutableEntry<>(HookType.RCPT, new RegisteredHook("accept", (RcptHook) ctx -> HookResult.ok(), 1, 0, 1, null, null)),
                 new SimpleImmutableEntry<>(HookType.QUEUE, new RegisteredHook("read-back", (QueueHook) ctx -> {
                     try (var in = ctx.transaction().message()) {
                         in.transferTo(java.io.OutputStream.nullOutputStream());
@@ -69,7 +69,7 @@ public class DataBenchmark {
                         throw new UncheckedIOException(e);
                     }
                     return HookResult.ok();
-                }, 1, 0, 2, null))));
+                }, 1, 0, 2, null, null))));
         transport = new RecordingTransport();
         SessionSettings settings = new SessionSettings("bench.postern", "ESMTP", 100L << 20, 100, 2048, 1 << 20, 20,
                 SessionSettings.BareLineEndings.REJECT, spool, 64 * 1024, SessionSettings.AuthPolicy.UNTHROTTLED);

@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.postern.smtp.api.HookContext;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.HookType;
+import org.postern.smtp.api.LogLevel;
 import org.postern.smtp.api.ReturnCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,7 +62,10 @@ public final class HookRunner {
     }
 
     /** The plugin and hook running on this thread; slf4j-simple has no MDC, so plugin logging reads this. */
-    private static final ThreadLocal<String[]> CURRENT_CALL = new ThreadLocal<>();
+    private static final ThreadLocal<RunningCall> CURRENT_CALL = new ThreadLocal<>();
+
+    private record RunningCall(RegisteredHook plugin, HookType hook) {
+    }
 
     private final Executor executor;
     private final ScheduledExecutorService timer;
@@ -322,8 +326,8 @@ public final class HookRunner {
     }
 
     private static HookResult call(RegisteredHook plugin, HookType hook, HookContext ctx) {
-        String[] outer = CURRENT_CALL.get();
-        CURRENT_CALL.set(new String[] {plugin.pluginName(), hook.hookName()});
+        RunningCall outer = CURRENT_CALL.get();
+        CURRENT_CALL.set(new RunningCall(plugin, hook));
         MDC.put("plugin", plugin.pluginName());
         MDC.put("hook", hook.hookName());
         MDC.put("session", ctx.session().id());
@@ -343,14 +347,21 @@ public final class HookRunner {
 
     /** The plugin whose code runs on this thread, or empty for the core. */
     public static String currentPlugin() {
-        String[] call = CURRENT_CALL.get();
-        return call == null ? "" : call[0];
+        RunningCall call = CURRENT_CALL.get();
+        return call == null ? "" : call.plugin().pluginName();
     }
 
     /** The hook being run on this thread, or empty. */
     public static String currentHook() {
-        String[] call = CURRENT_CALL.get();
-        return call == null ? "" : call[1];
+        RunningCall call = CURRENT_CALL.get();
+        return call == null ? "" : call.hook().hookName();
+    }
+
+    /** Whether a line at this level from the plugin running on this thread is kept, by its own log level. */
+    public static boolean currentPluginLogs(LogLevel level) {
+        RunningCall call = CURRENT_CALL.get();
+        LogLevel least = call == null ? null : call.plugin().logLevel();
+        return least == null || level.compareTo(least) >= 0;
     }
 
     /** Completes a chain: with its answer, or, when that is the failure stand-in, with a {@link HookFailure}. */

@@ -19,8 +19,14 @@ public final class TestHooks {
     private final List<Map.Entry<HookType, RegisteredHook>> entries = new ArrayList<>();
     private long nextId = 1;
 
+    /** Adds a plugin that keeps only its log lines at this level and above. */
+    public TestHooks addLogging(HookType hook, String name, int order, LogLevel logLevel, Object service) {
+        entries.add(new SimpleImmutableEntry<>(hook, new RegisteredHook(name, service, order, 0, nextId++, null, logLevel)));
+        return this;
+    }
+
     public TestHooks add(HookType hook, String name, int order, Object service) {
-        entries.add(new SimpleImmutableEntry<>(hook, new RegisteredHook(name, service, order, 0, nextId++, null)));
+        entries.add(new SimpleImmutableEntry<>(hook, new RegisteredHook(name, service, order, 0, nextId++, null, null)));
         return this;
     }
 
