@@ -198,7 +198,7 @@ public class HookRepliesIT extends PosternTestSupport {
                 hook(QUEUE, 5000, ctx -> HookResult.ok());
             }
             try (SmtpClient client = new SmtpClient(port)) {
-                String reply = driveTo(client, entry.getValue());
+                String reply = HookDriver.driveTo(client, entry.getValue());
                 boolean beforeGreeting = hook == PRE_CONNECTION || hook == CONNECT;
                 if (!failure.equals(reply)) {
                     mismatches.add(hook.hookName() + ": " + reply);
@@ -235,7 +235,7 @@ public class HookRepliesIT extends PosternTestSupport {
             }
         }
         try (SmtpClient client = new SmtpClient(port)) {
-            String reply = driveTo(client, c.hook());
+            String reply = HookDriver.driveTo(client, c.hook());
             if (reply == null || !reply.startsWith(c.expected())) {
                 return "got " + reply;
             }
@@ -252,44 +252,5 @@ public class HookRepliesIT extends PosternTestSupport {
         } finally {
             unregisterTestPlugins();
         }
-    }
-
-    private static String driveTo(SmtpClient client, HookType hook) throws IOException {
-        String greeting = client.reply();
-        switch (hook) {
-            case PRE_CONNECTION:
-            case CONNECT:
-                return greeting;
-            case HELO:
-                return client.command("HELO client.example");
-            case EHLO:
-                return client.command("EHLO client.example");
-            case UNRECOGNIZED_COMMAND:
-                return client.command("FOOBAR now");
-            case HELP:
-                return client.command("HELP");
-            case NOOP:
-                return client.command("NOOP");
-            case VRFY:
-                return client.command("VRFY someone");
-            case QUIT:
-                return client.command("QUIT");
-            default:
-                break;
-        }
-        client.command("EHLO client.example");
-        String mail = client.command("MAIL FROM:<sender@example.org>");
-        if (hook == MAIL) {
-            return mail;
-        }
-        String rcpt = client.command("RCPT TO:<rcpt@example.org>");
-        if (hook == RCPT) {
-            return rcpt;
-        }
-        String data = client.command("DATA");
-        if (hook == DATA) {
-            return data;
-        }
-        return client.command("Subject: hook test\r\nFrom: <sender@example.org>\r\n\r\nHello.\r\n.");
     }
 }

@@ -62,19 +62,33 @@ final class ServerProcess implements AutoCloseable {
      * rcpt_ok for localhost and queue/maildir.
      */
     static ServerProcess qpsmtpd() throws Exception {
+        return qpsmtpd(List.of("localhost"), Map.of());
+    }
+
+    /**
+     * qpsmtpd as {@link #qpsmtpd()}, for these local domains, with extra plugins of the test's own (file name
+     * and Perl source), listed before rcpt_ok and queue/maildir with the given arguments.
+     */
+    static ServerProcess qpsmtpd(List<String> rcpthosts, Map<String, String> testPlugins, String... testPluginLines) throws Exception {
         Path base = Files.createTempDirectory("qpsmtpd");
         Path config = Files.createDirectories(base.resolve("config"));
+        Path plugins = Files.createDirectories(base.resolve("plugins"));
         Files.createDirectories(base.resolve("maildir"));
         Files.createDirectories(base.resolve("spool"));
-        Files.writeString(config.resolve("plugins"), "rcpt_ok\nqueue/maildir " + base.resolve("maildir") + "\n");
-        Files.writeString(config.resolve("rcpthosts"), "localhost\n");
+        for (Map.Entry<String, String> plugin : testPlugins.entrySet()) {
+            Files.writeString(plugins.resolve(plugin.getKey()), plugin.getValue());
+            plugins.resolve(plugin.getKey()).toFile().setReadable(true, false);
+        }
+        Files.writeString(config.resolve("plugins"), String.join("", List.of(testPluginLines).stream().map(line -> line + "\n").toList())
+                + "rcpt_ok\nqueue/maildir " + base.resolve("maildir") + "\n");
+        Files.writeString(config.resolve("rcpthosts"), String.join("\n", rcpthosts) + "\n");
         Files.writeString(config.resolve("me"), "localhost\n");
-        Files.writeString(config.resolve("plugin_dirs"), "/usr/share/qpsmtpd/plugins\n");
+        Files.writeString(config.resolve("plugin_dirs"), plugins + "\n/usr/share/qpsmtpd/plugins\n");
         Files.writeString(config.resolve("spool_dir"), base.resolve("spool") + "\n");
         Files.writeString(config.resolve("loglevel"), "4\n");
         String user = System.getProperty("user.name");
         String runAs = "root".equals(user) ? "qpsmtpd" : user;
-        for (Path path : List.of(base, config, base.resolve("maildir"), base.resolve("spool"))) {
+        for (Path path : List.of(base, config, plugins, base.resolve("maildir"), base.resolve("spool"))) {
             path.toFile().setWritable(true, false);
             path.toFile().setExecutable(true, false);
             path.toFile().setReadable(true, false);
