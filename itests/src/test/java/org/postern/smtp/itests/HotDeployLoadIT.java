@@ -34,7 +34,7 @@ public class HotDeployLoadIT {
             Path deploy = postern.base.resolve("deploy");
             Files.writeString(postern.base.resolve("etc/org.postern.smtp.plugin.badmailfrom-load.cfg"), "entries = @spam.example\n");
             install(deploy, 0);
-            awaitLogCount(postern, "plugin badmailfrom at order", 1);
+            awaitLogCount(postern, "plugin badmailfrom:load at order", 1);
 
             AtomicBoolean running = new AtomicBoolean(true);
             AtomicInteger accepted = new AtomicInteger();
@@ -62,7 +62,7 @@ public class HotDeployLoadIT {
             }
             for (int update = 1; update <= UPDATES; update++) {
                 install(deploy, update);
-                awaitLogCount(postern, "plugin badmailfrom at order", update + 1);
+                awaitLogCount(postern, "plugin badmailfrom:load at order", update + 1);
             }
             running.set(false);
             clients.shutdown();
