@@ -70,9 +70,7 @@ public class StartTlsIT extends PosternTestSupport {
                 "    assert not smtp.has_extn('starttls')",
                 "    smtp.sendmail('a@example.org', ['b@example.org'], 'Subject: encrypted\\r\\n\\r\\nbody\\r\\n')",
                 "    print('cipher', smtp.sock.cipher()[0])");
-        Process python = new ProcessBuilder("python3", "-c", script, Integer.toString(port)).redirectErrorStream(true).start();
-        String output = new String(python.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(output, 0, python.waitFor());
+        String output = python(script, port);
         assertTrue(output, output.startsWith("cipher "));
         assertTrue(received.get(), received.get().matches("(?s)from .* with \\(TLSv1\\.[23]:\\S+ encrypted\\) ESMTPS id .*"));
     }
@@ -101,7 +99,12 @@ public class StartTlsIT extends PosternTestSupport {
     private String runAuthScript(int port) throws Exception {
         hook(HookType.AUTH, 10, ctx -> ((org.postern.smtp.api.AuthContext) ctx).clearPassword().orElse("").equals("secret")
                 ? HookResult.ok() : HookResult.deny());
-        Process python = new ProcessBuilder("python3", "-c", AUTH_SCRIPT, Integer.toString(port)).redirectErrorStream(true).start();
+        return python(AUTH_SCRIPT, port);
+    }
+
+    /** Runs a Python script with the port as its argument; returns what it printed, requiring a clean exit. */
+    private static String python(String script, int port) throws Exception {
+        Process python = new ProcessBuilder("python3", "-c", script, Integer.toString(port)).redirectErrorStream(true).start();
         String output = new String(python.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(output, 0, python.waitFor());
         return output;
@@ -149,9 +152,7 @@ public class StartTlsIT extends PosternTestSupport {
                 "    smtp.ehlo('python.example')",
                 "    smtp.starttls(context=ssl._create_unverified_context())",
                 "    smtp.ehlo('python.example')");
-        Process python = new ProcessBuilder("python3", "-c", script, Integer.toString(port)).redirectErrorStream(true).start();
-        String output = new String(python.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(output, 0, python.waitFor());
+        python(script, port);
         assertEquals("RFC 3207 4.2: the session's notes start afresh", List.of("nothing", "nothing (tls)"), seenAtEhlo);
     }
 

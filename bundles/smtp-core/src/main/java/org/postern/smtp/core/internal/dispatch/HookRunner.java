@@ -256,13 +256,17 @@ public final class HookRunner {
             if (phase.compareAndSet(RUNNING, STUCK)) {
                 statistics.stuckCallStarted();
             }
-            HookResult answer = failed(plugin(), hook, ctx, new TimeoutException());
+            proceed(failed(plugin(), hook, ctx, new TimeoutException()), () -> enqueue(next()));
+        }
+
+        /** Ends the chain with a deciding answer, or when this was the last plugin; otherwise goes on to the next. */
+        private void proceed(HookResult answer, Runnable toNext) {
             if (answer.code() != ReturnCode.DECLINED) {
                 finish(outcome, answer);
             } else if (isLast()) {
                 outcome.complete(HookResult.declined());
             } else {
-                enqueue(next());
+                toNext.run();
             }
         }
 
@@ -285,13 +289,7 @@ public final class HookRunner {
             try {
                 executor.execute(() -> {
                     observe(chains, hook, plugin(), answer, ctx);
-                    if (answer.code() != ReturnCode.DECLINED) {
-                        finish(outcome, answer);
-                    } else if (isLast()) {
-                        outcome.complete(HookResult.declined());
-                    } else {
-                        runFrom(next());
-                    }
+                    proceed(answer, () -> runFrom(next()));
                 });
             } catch (RejectedExecutionException full) {
                 finish(outcome, answer.code() != ReturnCode.DECLINED || ADVISORY.contains(hook) ? answer : OVERLOADED);

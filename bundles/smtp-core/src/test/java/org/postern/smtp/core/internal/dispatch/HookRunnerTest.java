@@ -27,10 +27,15 @@ class HookRunnerTest {
     private final Statistics statistics = new Statistics();
     private final HookRunner runner = new HookRunner(executor, TestHooks.TIMER, Duration.ofMillis(300), FAILURE, statistics);
     private final List<String> calls = new CopyOnWriteArrayList<>();
+    /** Released after each test, so that no sleeper outlives it. */
+    private final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    private final List<ExecutorService> pools = new CopyOnWriteArrayList<>();
 
     @AfterEach
     void stop() {
+        release.countDown();
         executor.shutdownNow();
+        pools.forEach(ExecutorService::shutdownNow);
     }
 
     private DataHook answering(String name, HookResult answer) {
@@ -173,57 +178,49 @@ class HookRunnerTest {
         assertEquals(List.of(), calls, "qpsmtpd's run_hooks_no_respond tells no one");
     }
 
+    /** A hook pool of one thread and a queue of this size, shut down after the test. */
+    private java.util.concurrent.ThreadPoolExecutor oneThread(int queueSize) {
+        java.util.concurrent.ThreadPoolExecutor pool = new java.util.concurrent.ThreadPoolExecutor(1, 1, 1, TimeUnit.SECONDS,
+                new java.util.concurrent.LinkedBlockingQueue<>(queueSize));
+        pools.add(pool);
+        return pool;
+    }
+
+    /** A data chain whose one plugin holds its thread until the test releases it. */
+    private TestHooks sleeper() {
+        return new TestHooks().add(HookType.DATA, "sleeper", 10, (DataHook) ctx -> {
+            calls.add("sleeper");
+            awaitQuietly(release);
+            return HookResult.ok();
+        });
+    }
+
     @Test
     void aPluginWaitingForAThreadTimesOutFromWhenItWasQueued() throws Exception {
-        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.ThreadPoolExecutor oneThread = new java.util.concurrent.ThreadPoolExecutor(1, 1, 1, TimeUnit.SECONDS,
-                new java.util.concurrent.LinkedBlockingQueue<>(10));
-        try {
-            HookRunner saturated = new HookRunner(oneThread, TestHooks.TIMER, Duration.ofMillis(200), FAILURE, statistics);
-            TestHooks hooks = new TestHooks().add(HookType.DATA, "sleeper", 10, (DataHook) ctx -> {
-                calls.add("sleeper");
-                awaitQuietly(release);
-                return HookResult.ok();
-            });
-            CompletableFuture<HookResult> stuck = saturated.run(hooks.chains(), HookType.DATA, TestHooks.context());
-            CompletableFuture<HookResult> waiting = saturated.run(hooks.chains(), HookType.DATA, TestHooks.context());
-            assertEquals(FAILURE, failureOf(stuck));
-            assertEquals(FAILURE, failureOf(waiting), "queued behind a stuck call, answered all the same");
-            assertEquals(1, statistics.stuckCalls(), "the sleeper holds its thread past its timeout");
-            release.countDown();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (statistics.stuckCalls() != 0 && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
-            assertEquals(0, statistics.stuckCalls());
-            assertEquals(List.of("sleeper"), calls, "the call whose time ran out in the queue never ran");
-        } finally {
-            release.countDown();
-            oneThread.shutdownNow();
+        HookRunner saturated = new HookRunner(oneThread(10), TestHooks.TIMER, Duration.ofMillis(200), FAILURE, statistics);
+        CompletableFuture<HookResult> stuck = saturated.run(sleeper().chains(), HookType.DATA, TestHooks.context());
+        CompletableFuture<HookResult> waiting = saturated.run(sleeper().chains(), HookType.DATA, TestHooks.context());
+        assertEquals(FAILURE, failureOf(stuck));
+        assertEquals(FAILURE, failureOf(waiting), "queued behind a stuck call, answered all the same");
+        assertEquals(1, statistics.stuckCalls(), "the sleeper holds its thread past its timeout");
+        release.countDown();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (statistics.stuckCalls() != 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
         }
+        assertEquals(0, statistics.stuckCalls());
+        assertEquals(List.of("sleeper"), calls, "the call whose time ran out in the queue never ran");
     }
 
     @Test
     void aFullQueueAnswersOverloadedAtOnce() throws Exception {
-        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.ThreadPoolExecutor oneThread = new java.util.concurrent.ThreadPoolExecutor(1, 1, 1, TimeUnit.SECONDS,
-                new java.util.concurrent.LinkedBlockingQueue<>(1));
-        try {
-            HookRunner saturated = new HookRunner(oneThread, TestHooks.TIMER, Duration.ofSeconds(30), FAILURE, statistics);
-            TestHooks hooks = new TestHooks().add(HookType.DATA, "sleeper", 10, (DataHook) ctx -> {
-                awaitQuietly(release);
-                return HookResult.ok();
-            });
-            saturated.run(hooks.chains(), HookType.DATA, TestHooks.context());
-            saturated.run(hooks.chains(), HookType.DATA, TestHooks.context());
-            assertEquals(HookRunner.OVERLOADED, failureOf(saturated.run(hooks.chains(), HookType.DATA, TestHooks.context())));
-            TestHooks advisory = new TestHooks().add(HookType.RESET_TRANSACTION, "reset", 10, (ResetTransactionHook) ctx -> HookResult.ok());
-            assertEquals(ReturnCode.DECLINED, saturated.run(advisory.chains(), HookType.RESET_TRANSACTION, TestHooks.context())
-                    .get(1, TimeUnit.SECONDS).code(), "an advisory hook is skipped, not failed");
-        } finally {
-            release.countDown();
-            oneThread.shutdownNow();
-        }
+        HookRunner saturated = new HookRunner(oneThread(1), TestHooks.TIMER, Duration.ofSeconds(30), FAILURE, statistics);
+        saturated.run(sleeper().chains(), HookType.DATA, TestHooks.context());
+        saturated.run(sleeper().chains(), HookType.DATA, TestHooks.context());
+        assertEquals(HookRunner.OVERLOADED, failureOf(saturated.run(sleeper().chains(), HookType.DATA, TestHooks.context())));
+        TestHooks advisory = new TestHooks().add(HookType.RESET_TRANSACTION, "reset", 10, (ResetTransactionHook) ctx -> HookResult.ok());
+        assertEquals(ReturnCode.DECLINED, saturated.run(advisory.chains(), HookType.RESET_TRANSACTION, TestHooks.context())
+                .get(1, TimeUnit.SECONDS).code(), "an advisory hook is skipped, not failed");
     }
 
     private static void awaitQuietly(java.util.concurrent.CountDownLatch latch) {
