@@ -66,6 +66,17 @@ public class TransactionIT extends PosternTestSupport {
         }
     }
 
+    /** The delivered message that holds this text (Maildir names do not sort in delivery order). */
+    private static String deliveredWith(String text) throws IOException {
+        for (Path file : delivered()) {
+            String message = Files.readString(file, StandardCharsets.ISO_8859_1);
+            if (message.contains(text)) {
+                return message;
+            }
+        }
+        throw new AssertionError("no delivered message holds " + text);
+    }
+
     private static String send(SmtpClient client, String... commands) throws IOException {
         String last = null;
         for (String command : commands) {
@@ -90,7 +101,7 @@ public class TransactionIT extends PosternTestSupport {
         List<Path> files = delivered();
         assertEquals(before + 1, files.size());
         assertTrue(Files.list(maildir.resolve("tmp")).findAny().isEmpty());
-        String message = Files.readString(files.get(files.size() - 1), StandardCharsets.ISO_8859_1);
+        String message = deliveredWith("Subject: dots\n");
         assertTrue(message, message.startsWith("Return-Path: <alice@example.com>\nDelivered-To: bob@example.org\n"
                 + "Delivered-To: carol@sub.example.net\nReceived: from 127.0.0.1 (HELO client.example) (127.0.0.1)\n\tby test.postern"));
         assertTrue(message, message.contains("\nAuthentication-Results: test.postern; auth=none\nSubject: dots\n"));
@@ -140,7 +151,8 @@ public class TransactionIT extends PosternTestSupport {
             assertTrue(client.command("Subject: edit\r\nX-Remove-Me: yes\r\n\r\nbody\r\n.").startsWith("250"));
         }
         assertEquals("from a test plugin; Thu, 1 Jan 2026 00:00:00 +0000", seen.get());
-        String message = Files.readString(delivered().get(before), StandardCharsets.ISO_8859_1);
+        assertEquals(before + 1, delivered().size());
+        String message = deliveredWith("Subject: edit\n");
         assertTrue(message, message.contains("X-Postern-Test: added\n"));
         assertFalse(message, message.contains("X-Remove-Me"));
     }
@@ -347,7 +359,7 @@ public class TransactionIT extends PosternTestSupport {
         assertEquals(List.of("data_headers_end", "data_post_headers", "data_headers_end", "data_post_headers"), hooksRun);
         List<Path> files = delivered();
         assertEquals(before + 2, files.size());
-        String headerOnly = Files.readString(files.get(files.size() - 1), StandardCharsets.ISO_8859_1);
+        String headerOnly = deliveredWith("Subject: header only\n");
         assertTrue(headerOnly, headerOnly.endsWith("\nSubject: header only\n\n"));
     }
 
@@ -386,7 +398,7 @@ public class TransactionIT extends PosternTestSupport {
         }
         List<Path> files = delivered();
         assertEquals(before + 1, files.size());
-        String message = Files.readString(files.get(files.size() - 1), StandardCharsets.ISO_8859_1);
+        String message = deliveredWith("Subject: filter me\n");
         assertTrue(message, message.startsWith("Return-Path: <srs0=ab=cd=example.com=a@example.org>\nDelivered-To: archive@example.org\n"));
         assertTrue(message, message.endsWith("Subject: filter me\n\n[filtered]\noriginal\n"));
     }

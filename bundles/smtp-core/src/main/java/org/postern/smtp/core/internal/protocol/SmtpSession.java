@@ -473,17 +473,18 @@ public final class SmtpSession {
     }
 
     /**
-     * The connection is gone, however it ended: the message in progress is thrown away at once; when the
-     * client left without QUIT, disconnect and reset_transaction run as qpsmtpd runs them, after the command
-     * in progress; post_connection runs last in every case.
+     * The connection is gone, however it ended: the message in progress is thrown away at once. What still
+     * runs waits for the command in progress (the server's own ending included, which the client may not have
+     * waited for): when the client left without QUIT, disconnect and reset_transaction, as qpsmtpd runs them;
+     * then, in every case, post_connection.
      */
     public void onClosed() {
         boolean serverEnded = ending();
         enter(Phase.CLOSED);
         discard(transaction);
-        CompletableFuture<Void> farewell = serverEnded ? completedFuture(null)
-                : inFlight.handle((v, error) -> null).thenCompose(v -> hook(HookType.DISCONNECT, plain()))
-                        .thenCompose(answer -> resetTransaction());
+        CompletableFuture<Void> afterCommand = inFlight.handle((v, error) -> null);
+        CompletableFuture<Void> farewell = serverEnded ? afterCommand
+                : afterCommand.thenCompose(v -> hook(HookType.DISCONNECT, plain())).thenCompose(answer -> resetTransaction());
         farewell.whenComplete((v, error) -> {
             if (chains.has(HookType.POST_CONNECTION)) {
                 runner.run(chains, HookType.POST_CONNECTION, plain());

@@ -350,6 +350,26 @@ class SmtpSessionTest {
     }
 
     @Test
+    void postConnectionWaitsForTheDisconnectHookEvenWhenTheClientLeftFirst() {
+        List<String> heard = new ArrayList<>();
+        CompletableFuture<HookResult> slowDisconnect = new CompletableFuture<>();
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000, hooks -> hooks
+                .add(HookType.DISCONNECT, "slow", 10, (DisconnectHook) ctx -> {
+                    heard.add("disconnect");
+                    return HookResult.later(slowDisconnect);
+                })
+                .add(HookType.POST_CONNECTION, "listener", 10, (PostConnectionHook) ctx -> {
+                    heard.add("post_connection");
+                    return HookResult.declined();
+                }));
+        assertTrue(say(session, "QUIT").startsWith("221 "));
+        session.onClosed();
+        assertEquals(List.of("disconnect"), heard, "the client hung up after 221; the disconnect hook still runs first");
+        slowDisconnect.complete(HookResult.declined());
+        assertEquals(List.of("disconnect", "post_connection"), heard);
+    }
+
+    @Test
     void theHeaderLimitAndALongLineAtTheFinalDotAreAnswered() {
         SmtpSession session = session(BareLineEndings.REJECT, 100_000);
         inData(session);
