@@ -88,7 +88,7 @@ final class SmtpFrameDecoder extends ByteToMessageDecoder {
         byte[] bytes = new byte[crlf ? length - 1 : length];
         in.readBytes(bytes);
         in.skipBytes(crlf ? 2 : 1);
-        out.add(new SmtpLine(bytes, crlf, containsCr(bytes), false));
+        out.add(SmtpLine.framed(bytes, crlf));
     }
 
     /** Drops bytes received but not yet framed (a partial line), and any too-long line being skipped. */
@@ -97,14 +97,5 @@ final class SmtpFrameDecoder extends ByteToMessageDecoder {
         if (internalBuffer().isReadable()) {
             internalBuffer().skipBytes(internalBuffer().readableBytes());
         }
-    }
-
-    private static boolean containsCr(byte[] bytes) {
-        for (byte b : bytes) {
-            if (b == '\r') {
-                return true;
-            }
-        }
-        return false;
     }
 }

@@ -3,9 +3,9 @@ package org.postern.smtp.core.internal.protocol;
 import static java.util.concurrent.CompletableFuture.completedFuture;
 
 import java.time.ZonedDateTime;
-import java.util.concurrent.CompletableFuture;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.postern.smtp.api.Address;

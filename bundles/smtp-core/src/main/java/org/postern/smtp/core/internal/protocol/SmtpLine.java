@@ -13,7 +13,16 @@ public record SmtpLine(byte[] bytes, boolean crlf, boolean bareCr, boolean tooLo
         return new SmtpLine(text.getBytes(java.nio.charset.StandardCharsets.UTF_8), true, false, false);
     }
 
+    /** A line as the framer split it off, with its bare CRs noted. */
+    public static SmtpLine framed(byte[] bytes, boolean crlf) {
+        return new SmtpLine(bytes, crlf, contains(bytes, (byte) '\r'), false);
+    }
+
     public boolean contains(byte octet) {
+        return contains(bytes, octet);
+    }
+
+    private static boolean contains(byte[] bytes, byte octet) {
         for (byte b : bytes) {
             if (b == octet) {
                 return true;

@@ -303,9 +303,12 @@ public final class SmtpSession {
 
     /** Parameters neither the core knows nor a plugin took on: RFC 5321 4.1.1.11 says 555. */
     private static Set<String> unsupportedParameters(HookContext ctx, Map<String, String> parameters, Set<String> known) {
+        if (known.containsAll(parameters.keySet())) {
+            return Set.of();
+        }
         Set<String> unknown = new java.util.HashSet<>(parameters.keySet());
         unknown.removeAll(known);
-        return unknown.isEmpty() ? unknown : HookContexts.parametersNotAccepted(ctx, unknown);
+        return HookContexts.parametersNotAccepted(ctx, unknown);
     }
 
     /** What is wrong with the MAIL parameters the core handles itself; null when nothing is. */
