@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.junit.Before;
@@ -286,8 +287,11 @@ public class TransactionIT extends PosternTestSupport {
     @Test
     public void configUserConfigAndLoggingHooksServePlugins() throws Exception {
         List<String> logged = new CopyOnWriteArrayList<>();
-        hook(CONFIG, 10, ctx -> ((org.postern.smtp.api.ConfigContext) ctx).item().equals("rcpthosts")
-                ? HookResult.ok("only-from-config-hook.test") : HookResult.declined());
+        hook(CONFIG, 10, ctx -> switch (((org.postern.smtp.api.ConfigContext) ctx).item()) {
+            case "rcpthosts" -> HookResult.ok("only-from-config-hook.test");
+            case "me" -> HookResult.ok("mx.from-config-hook.test");
+            default -> HookResult.declined();
+        });
         hook(LOGGING, 10, ctx -> {
             logged.add(((org.postern.smtp.api.LoggingContext) ctx).pluginName() + ": " + ((org.postern.smtp.api.LoggingContext) ctx).text());
             return HookResult.ok();
@@ -303,13 +307,21 @@ public class TransactionIT extends PosternTestSupport {
             return reject.isEmpty() ? HookResult.declined() : HookResult.deny(reject.get(0));
         });
         try (SmtpClient client = new SmtpClient(port)) {
-            client.reply();
+            assertTrue(client.reply().startsWith("220 mx.from-config-hook.test "));
             send(client, "EHLO client.example", "MAIL FROM:<a@example.com>");
             assertTrue(client.command("RCPT TO:<b@only-from-config-hook.test>").startsWith("250"));
             assertEquals("550 5.7.1 Relaying denied", client.command("RCPT TO:<b@example.org>"));
             assertEquals("550 5.7.1 on leave until Monday", client.command("RCPT TO:<vacation@only-from-config-hook.test>"));
         }
+        // lines reach logging plugins on the logging thread, a moment after they are logged
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        String coreLine = ": RCPT TO <b@example.org> not accepted: DENY";
+        while (logged.stream().noneMatch(line -> line.startsWith(coreLine)) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
         assertTrue(logged.toString(), logged.contains("rcpt_ok: pass: only-from-config-hook.test in rcpthosts"));
+        assertTrue("the core's own lines, with no plugin name: " + logged,
+                logged.stream().anyMatch(line -> line.startsWith(coreLine)));
     }
 
     @Test

@@ -18,6 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -52,6 +53,7 @@ import org.slf4j.LoggerFactory;
 public final class SmtpServerComponent {
     public static final String PID = "org.postern.smtp.server";
     private static final Logger LOG = LoggerFactory.getLogger(SmtpServerComponent.class);
+    private static final int LOGGING_QUEUE_SIZE = 10_000;
 
     @ObjectClassDefinition(name = "Postern SMTP server", description = "Listeners, limits and timeouts of the SMTP core")
     public @interface Config {
@@ -156,6 +158,9 @@ public final class SmtpServerComponent {
 
     private final ThreadPoolExecutor hookExecutor;
     private final ScheduledThreadPoolExecutor hookTimer;
+    /** Hands log lines to logging plugins in order; bounded, so a slow logging plugin costs lines, not memory. */
+    private final ThreadPoolExecutor loggingThread = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(LOGGING_QUEUE_SIZE), daemonThreads("postern-logging"));
     private final HookRegistry registry;
     private final ConfigItems items;
     private final UserConfigItems userItems;
@@ -173,11 +178,7 @@ public final class SmtpServerComponent {
         this.userItems = userItems;
         ioThreads = config.io_threads() > 0 ? config.io_threads() : 2 * Runtime.getRuntime().availableProcessors();
         hookExecutor = newHookExecutor(positive(config.hook_threads(), "hook.threads"), positive(config.hook_queue_size(), "hook.queue.size"));
-        hookTimer = new ScheduledThreadPoolExecutor(1, task -> {
-            Thread thread = new Thread(task, "postern-hook-timer");
-            thread.setDaemon(true);
-            return thread;
-        });
+        hookTimer = new ScheduledThreadPoolExecutor(1, daemonThreads("postern-hook-timer"));
         hookTimer.setRemoveOnCancelPolicy(true);
         SmtpServer started = null;
         try {
@@ -195,6 +196,7 @@ public final class SmtpServerComponent {
             }
             hookExecutor.shutdownNow();
             hookTimer.shutdownNow();
+            loggingThread.shutdown();
             throw e;
         }
         server = started;
@@ -246,6 +248,7 @@ public final class SmtpServerComponent {
         server.close();
         hookExecutor.shutdownNow();
         hookTimer.shutdownNow();
+        loggingThread.shutdown();
         LOG.info("SMTP server stopped");
     }
 
@@ -309,7 +312,7 @@ public final class SmtpServerComponent {
             case "me" -> List.of(config.me());
             case "databytes" -> List.of(Long.toString(config.max_message_size()));
             default -> List.of();
-        }, userItems::get);
+        }, userItems::get, loggingThread);
         SmtpServer.Limits limits = new SmtpServer.Limits(
                 Math.max(positive(config.max_line_length(), "max.line.length"), config.max_command_line_length()),
                 positive(config.command_timeout(), "command.timeout"), positive(config.data_timeout(), "data.timeout"),
@@ -378,14 +381,19 @@ public final class SmtpServerComponent {
     }
 
     private static ThreadPoolExecutor newHookExecutor(int threads, int queueSize) {
-        AtomicInteger counter = new AtomicInteger();
         ThreadPoolExecutor executor = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(queueSize),
-                task -> {
-                    Thread thread = new Thread(task, "postern-hook-" + counter.incrementAndGet());
-                    thread.setDaemon(true);
-                    return thread;
-                });
+                daemonThreads("postern-hook-"));
         executor.allowCoreThreadTimeOut(true);
         return executor;
+    }
+
+    /** Daemon threads named {@code name}, numbered when the name ends in a dash. */
+    private static ThreadFactory daemonThreads(String name) {
+        AtomicInteger counter = new AtomicInteger();
+        return task -> {
+            Thread thread = new Thread(task, name.endsWith("-") ? name + counter.incrementAndGet() : name);
+            thread.setDaemon(true);
+            return thread;
+        };
     }
 }

@@ -38,7 +38,7 @@ class PluginLogLevelTest {
                 .chains();
         HookRunner runner = new HookRunner(Runnable::run, TestHooks.TIMER, Duration.ofSeconds(5), HookResult.denySoft("failed"), new Statistics());
         CorePluginSupport support = new CorePluginSupport(runner, () -> chains, item -> List.of(), item -> List.of(),
-                (user, item) -> List.of());
+                (user, item) -> List.of(), Runnable::run);
         HookContexts.Scope scope = new HookContexts.Scope(TestHooks.context().session(), TestHooks.context().transaction(), support);
         runner.run(chains, HookType.DATA, HookContexts.plain(scope)).get(5, TimeUnit.SECONDS);
         assertEquals(List.of("quiet: worth knowing"), logged);

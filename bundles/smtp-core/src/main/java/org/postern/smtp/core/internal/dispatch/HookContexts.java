@@ -392,6 +392,11 @@ public final class HookContexts {
         return new Ctx();
     }
 
+    /** The plugin services of a core context; null for another implementation (a test's). */
+    static PluginSupport supportOf(HookContext ctx) {
+        return ctx instanceof Base base ? base.shared.support() : null;
+    }
+
     private static Scope scopeOf(HookContext ctx) {
         if (ctx instanceof Base base) {
             return base.shared;

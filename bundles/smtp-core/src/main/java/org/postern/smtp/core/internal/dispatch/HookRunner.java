@@ -38,6 +38,10 @@ public final class HookRunner {
             HookType.DISCONNECT, HookType.POST_CONNECTION, HookType.LOGGING, HookType.DENY, HookType.OK,
             HookType.CONFIG, HookType.USER_CONFIG, HookType.RECEIVED_LINE, HookType.QUIT);
 
+    /** Hooks whose answers are lookups or reports, not decisions: qpsmtpd's run_hooks_no_respond. */
+    private static final Set<HookType> UNOBSERVED = EnumSet.of(HookType.DENY, HookType.OK, HookType.CONFIG,
+            HookType.USER_CONFIG, HookType.LOGGING);
+
     /** The answer when the hook executor's queue is full: 421, and the connection closes. */
     public static final HookResult OVERLOADED = HookResult.of(ReturnCode.DENYSOFT_DISCONNECT,
             "System overloaded, try again later").withReplyCode(421).withEnhancedStatus("4.3.2");
@@ -122,8 +126,8 @@ public final class HookRunner {
             executor.execute(() -> runFrom(call));
         } catch (RejectedExecutionException full) {
             if (call.settle()) {
-                LOG.error("session {}: the hook executor's queue is full; {} answered as overloaded",
-                        call.ctx.session().id(), call.hook.hookName());
+                CoreLog.log(call.ctx, LOG, LogLevel.ERROR, "the hook executor's queue is full; {} answered as overloaded",
+                        call.hook.hookName());
                 finish(call.outcome, ADVISORY.contains(call.hook) ? HookResult.declined() : OVERLOADED);
             }
         }
@@ -374,9 +378,9 @@ public final class HookRunner {
     private HookResult failed(RegisteredHook plugin, HookType hook, HookContext ctx, Throwable error) {
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         if (cause instanceof TimeoutException) {
-            LOG.error("session {}: plugin {} timed out at hook {}", ctx.session().id(), plugin.pluginName(), hook.hookName());
+            CoreLog.log(ctx, LOG, LogLevel.ERROR, "plugin {} timed out at hook {}", plugin.pluginName(), hook.hookName());
         } else {
-            LOG.error("session {}: plugin {} failed at hook {}", ctx.session().id(), plugin.pluginName(), hook.hookName(), cause);
+            CoreLog.log(ctx, LOG, LogLevel.ERROR, "plugin {} failed at hook {}", plugin.pluginName(), hook.hookName(), cause);
         }
         return ADVISORY.contains(hook) ? HookResult.declined() : failure;
     }
@@ -387,7 +391,7 @@ public final class HookRunner {
             statistics.denial(hook, plugin.pluginName());
         }
         HookType listener = answer.code().isDenial() ? HookType.DENY : HookType.OK;
-        if (hook == HookType.DENY || hook == HookType.OK || !chains.has(listener)) {
+        if (UNOBSERVED.contains(hook) || !chains.has(listener)) {
             return;
         }
         runNow(chains, listener, HookContexts.result(ctx, plugin.pluginName(), hook, answer));

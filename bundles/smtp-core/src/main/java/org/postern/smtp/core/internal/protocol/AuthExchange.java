@@ -12,10 +12,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.postern.smtp.api.HookContext;
 import org.postern.smtp.api.HookType;
+import org.postern.smtp.api.LogLevel;
 import org.postern.smtp.api.ReturnCode;
 import org.postern.smtp.core.internal.dispatch.HookContexts;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * AUTH (RFC 4954) as authentication.pod drives it: auth_parse, the SASL exchange, then the mechanism's own
@@ -23,7 +22,6 @@ import org.slf4j.LoggerFactory;
  * network across connections ({@link AuthFailureBudget}).
  */
 final class AuthExchange {
-    private static final Logger LOG = LoggerFactory.getLogger(AuthExchange.class);
     private static final Map<HookType, String> MECHANISMS = new TreeMap<>(Map.of(
             HookType.AUTH_PLAIN, "plain", HookType.AUTH_LOGIN, "login", HookType.AUTH_CRAM_MD5, "cram-md5"));
 
@@ -129,13 +127,13 @@ final class AuthExchange {
                     String detail = answer.message().isEmpty() ? "" : " - " + String.join(" ", answer.message());
                     if (answer.code() == ReturnCode.OK) {
                         session.state().authenticated(user, mechanism);
-                        LOG.info("session {}: authenticated {} with {}", session.id(), user, mechanism);
+                        session.log(LogLevel.INFO, "authenticated {} with {}", user, mechanism);
                         return session.reply(Responses.authSucceeded(mechanism, user, detail));
                     }
                     if (answer.code() == ReturnCode.DENYSOFT || answer.code() == ReturnCode.DENYSOFT_DISCONNECT) {
                         return session.reply(Responses.authFailedTemporarily(mechanism, user, detail));
                     }
-                    LOG.info("session {}: authentication of {} with {} failed{}", session.id(), user, mechanism, detail);
+                    session.log(LogLevel.INFO, "authentication of {} with {} failed{}", user, mechanism, detail);
                     return failed(mechanism, user, checkStarted);
                 })
                 .exceptionallyCompose(error -> SmtpSession.hookFailure(error) == null ? CompletableFuture.failedFuture(error)
@@ -168,7 +166,7 @@ final class AuthExchange {
     }
 
     private CompletableFuture<Void> budgetUsedUp() {
-        LOG.warn("session {}: too many failed AUTH attempts from {}, closing", session.id(), session.state().remoteIp());
+        session.log(LogLevel.WARN, "too many failed AUTH attempts from {}, closing", session.state().remoteIp());
         return session.respond(Responses.tooManyAuthFailures(session.settings().me()));
     }
 }

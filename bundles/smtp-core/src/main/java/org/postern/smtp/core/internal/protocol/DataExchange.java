@@ -11,14 +11,13 @@ import java.util.function.Supplier;
 import org.postern.smtp.api.Address;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.HookType;
+import org.postern.smtp.api.LogLevel;
 import org.postern.smtp.api.ReturnCode;
 import org.postern.smtp.api.SharedNotes;
 import org.postern.smtp.core.internal.dispatch.HookContexts;
 import org.postern.smtp.core.internal.dispatch.HookRunner.HookFailure;
 import org.postern.smtp.core.internal.protocol.Responses.Decision;
 import org.postern.smtp.core.internal.protocol.SessionSettings.BareLineEndings;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A message from DATA to its reply: the data hook and 354, the lines up to the final dot (data_headers_end on
@@ -27,7 +26,6 @@ import org.slf4j.LoggerFactory;
  * unless the refusal closes it.
  */
 final class DataExchange {
-    private static final Logger LOG = LoggerFactory.getLogger(DataExchange.class);
     private static final DateTimeFormatter RECEIVED_DATE = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss Z", Locale.ROOT);
 
     private final SmtpSession session;
@@ -70,7 +68,7 @@ final class DataExchange {
         }
         boolean bare = !line.crlf() || line.bareCr();
         if (bare && session.settings().bareLineEndings() == BareLineEndings.REJECT) {
-            LOG.info("session {}: bare LF or CR in DATA, closing", session.id());
+            session.log(LogLevel.INFO, "bare LF or CR in DATA, closing");
             session.enter(Phase.COMMANDS);
             session.track(session.resetTransaction().thenCompose(v -> session.respond(Responses.bareLineInData())));
             return;
@@ -107,7 +105,7 @@ final class DataExchange {
         if (decision == null) {
             return completedFuture(null);
         }
-        LOG.info("session {}: message refused at data_headers_end: {}", session.id(), answer);
+        session.log(LogLevel.INFO, "message refused at data_headers_end: {}", answer);
         if (!decision.close()) {
             received.refuse(decision.reply());
             return completedFuture(null);
@@ -125,7 +123,7 @@ final class DataExchange {
             }
             Reply refusal = refusalAtEndOfData(received);
             if (refusal != null) {
-                LOG.info("session {}: message refused at end of DATA: {}", session.id(), refusal);
+                session.log(LogLevel.INFO, "message refused at end of DATA: {}", refusal);
                 return notQueued(refusal);
             }
             addAuthenticationResults();
@@ -147,7 +145,7 @@ final class DataExchange {
 
     private Reply refusalAtEndOfData(MessageReceiver received) {
         if (received.spoolFailure() != null) {
-            LOG.error("session {}: message not spooled to {}: {}", session.id(), session.settings().spoolFolder(),
+            session.log(LogLevel.ERROR, "message not spooled to {}: {}", session.settings().spoolFolder(),
                     received.spoolFailure().toString());
         }
         if (received.refusal() != null) {
@@ -200,14 +198,14 @@ final class DataExchange {
         return session.hook(hook, session.plain()).thenCompose(answer -> {
             if (session.phase() == Phase.CLOSED) {
                 // The client is gone and got no 250: it will send the message again, so this copy must not be queued.
-                LOG.info("session {}: connection lost during {}; message not queued", session.id(), hook.hookName());
+                session.log(LogLevel.INFO, "connection lost during {}; message not queued", hook.hookName());
                 return completedFuture(null);
             }
             Decision decision = Responses.decide(hook, answer, null);
             if (decision == null) {
                 return next.get();
             }
-            LOG.info("session {}: message refused at {}: {}", session.id(), hook.hookName(), answer);
+            session.log(LogLevel.INFO, "message refused at {}: {}", hook.hookName(), answer);
             session.statistics().transaction(false);
             return session.refuse(decision);
         });
@@ -221,10 +219,10 @@ final class DataExchange {
             Reply reply;
             if (decision != null) {
                 reply = decision.reply();
-                LOG.warn("session {}: message not queued: {}", session.id(), answer);
+                session.log(LogLevel.WARN, "message not queued: {}", answer);
             } else {
                 reply = Responses.replyFor(Responses.QUEUED, answer, null);
-                LOG.info("session {}: message from {} to {} recipient(s), {} octets queued", session.id(),
+                session.log(LogLevel.INFO, "message from {} to {} recipient(s), {} octets queued",
                         transaction.sender().map(Address::format).orElse("?"), transaction.recipients().size(), transaction.size());
             }
             return session.resetTransaction().thenCompose(v -> {
@@ -234,7 +232,7 @@ final class DataExchange {
                         : session.hook(HookType.QUEUE_POST, session.plain());
             }).thenAccept(post -> {
                 if (post.code() != ReturnCode.OK && post.code() != ReturnCode.DECLINED) {
-                    LOG.error("session {}: queue_post answered {}", session.id(), post);
+                    session.log(LogLevel.ERROR, "queue_post answered {}", post);
                 }
             });
         });

@@ -2,6 +2,9 @@ package org.postern.smtp.core.internal.protocol;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * The limits and names a session works with; see the core's configuration for their meaning and defaults.
@@ -47,6 +50,48 @@ public record SessionSettings(
     /** These settings with another AUTH policy. */
     public SessionSettings withAuth(AuthPolicy newAuth) {
         return new SessionSettings(me, greeting, maxMessageSize, maxRecipients, maxCommandLineLength, maxHeaderSize,
+                maxErrors, bareLineEndings, spoolFolder, spoolMemoryThreshold, newAuth);
+    }
+
+    /**
+     * The items of qpsmtpd's own that a {@code config} hook plugin may answer for a session, as qpsmtpd's core
+     * reads them through {@code config()}: {@code me}, {@code smtpgreeting} (the whole 220 text),
+     * {@code databytes} and {@code tls_before_auth}.
+     */
+    public static final List<String> CONFIG_HOOK_ITEMS = List.of("me", "smtpgreeting", "databytes", "tls_before_auth");
+
+    /**
+     * These settings with the config hook's answers (the first value of each item of {@link #CONFIG_HOOK_ITEMS})
+     * in place of the server's configuration. An answer that cannot be used is passed to {@code unusable} and
+     * the configured value stays: a {@code databytes} of 0, which qpsmtpd reads as no limit, among them.
+     */
+    public SessionSettings withConfigHookAnswers(Map<String, String> answers, Consumer<String> unusable) {
+        String newMe = me;
+        String answeredMe = answers.get("me");
+        if (answeredMe != null) {
+            if (!answeredMe.isEmpty() && answeredMe.chars().allMatch(c -> c > ' ' && c < 127)) {
+                newMe = answeredMe;
+            } else {
+                unusable.accept("me '" + answeredMe + "' is not a host name");
+            }
+        }
+        long newMaxSize = maxMessageSize;
+        String databytes = answers.get("databytes");
+        if (databytes != null) {
+            try {
+                newMaxSize = Long.parseLong(databytes);
+            } catch (NumberFormatException e) {
+                newMaxSize = 0;
+            }
+            if (newMaxSize <= 0) {
+                unusable.accept("databytes '" + databytes + "' is not a positive number of bytes");
+                newMaxSize = maxMessageSize;
+            }
+        }
+        String tlsBeforeAuth = answers.get("tls_before_auth");
+        AuthPolicy newAuth = tlsBeforeAuth == null ? auth
+                : new AuthPolicy(!tlsBeforeAuth.equals("0"), auth.failureDelay(), auth.maxFailureDelay());
+        return new SessionSettings(newMe, greeting, newMaxSize, maxRecipients, maxCommandLineLength, maxHeaderSize,
                 maxErrors, bareLineEndings, spoolFolder, spoolMemoryThreshold, newAuth);
     }
 

@@ -7,6 +7,8 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -14,15 +16,18 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 import org.postern.smtp.api.Address;
 import org.postern.smtp.api.HeloContext;
 import org.postern.smtp.api.HookContext;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.HookType;
+import org.postern.smtp.api.LogLevel;
 import org.postern.smtp.api.MailContext;
 import org.postern.smtp.api.RcptContext;
 import org.postern.smtp.api.Recipient;
 import org.postern.smtp.api.ReturnCode;
+import org.postern.smtp.core.internal.dispatch.CoreLog;
 import org.postern.smtp.core.internal.dispatch.HookChains;
 import org.postern.smtp.core.internal.dispatch.HookContexts;
 import org.postern.smtp.core.internal.dispatch.HookContexts.Scope;
@@ -47,8 +52,11 @@ public final class SmtpSession {
     private static final Logger LOG = LoggerFactory.getLogger(SmtpSession.class);
     /** The MAIL parameters of the extensions the core offers (SIZE, 8BITMIME, AUTH); others are the plugins'. */
     private static final Set<String> MAIL_PARAMETERS = Set.of("size", "body", "auth");
+    private static final Pattern ESMTP_WORD = Pattern.compile("(^|\\W)ESMTP(\\W|$)");
 
-    private final SessionSettings settings;
+    private SessionSettings settings;
+    /** The text of the 220 greeting; a config plugin's {@code smtpgreeting} replaces it whole. */
+    private String greeting;
     private final HookRunner runner;
     private final Supplier<HookChains> hookChains;
     private final PluginSupport support;
@@ -72,6 +80,7 @@ public final class SmtpSession {
             HookRunner runner, Supplier<HookChains> hookChains, PluginSupport support, Transport transport,
             Statistics statistics, AuthFailureBudget authFailureBudget) {
         this.settings = settings;
+        this.greeting = settings.me() + " " + settings.greeting();
         this.statistics = statistics;
         this.runner = runner;
         this.hookChains = hookChains;
@@ -112,14 +121,15 @@ public final class SmtpSession {
                 + ":" + state.remoteAddress().getPort(), described, seconds, state.heloHost().map(h -> "HELO " + h).orElse(""));
     }
 
-    /** Runs pre_connection and connect, then greets (or refuses) the client. */
+    /** Asks config plugins for the core's own items, runs pre_connection and connect, then greets (or refuses) the client. */
     public void start(int connectionsFromRemoteIp, int connections) {
         chains = hookChains.get();
-        track(hook(HookType.PRE_CONNECTION, HookContexts.preConnection(scope(), connectionsFromRemoteIp, connections))
+        track(askConfigPluginsForCoreItems()
+                .thenCompose(v -> hook(HookType.PRE_CONNECTION, HookContexts.preConnection(scope(), connectionsFromRemoteIp, connections)))
                 .thenApply(this::onlyRefusalsAtPreConnection)
                 .thenCompose(answer -> respondOr(HookType.PRE_CONNECTION, answer, null,
                         () -> hook(HookType.CONNECT, plain()).thenCompose(connected -> respondOr(HookType.CONNECT, connected, null,
-                                () -> reply(new Reply(220, null, List.of(settings.me() + " " + settings.greeting())))))))
+                                () -> reply(new Reply(220, null, List.of(greeting)))))))
                 .exceptionallyCompose(error -> {
                     // a client not yet greeted is refused and let go
                     HookFailure failure = hookFailure(error);
@@ -129,12 +139,45 @@ public final class SmtpSession {
     }
 
     /**
+     * qpsmtpd reads its own items through {@code config()}, so a config plugin (http_config, say) can set them:
+     * an OK answer overrides the server's configuration for this session. The plugins run on hook threads, all
+     * items at once; without config plugins nothing is asked and nothing waits.
+     */
+    private CompletableFuture<Void> askConfigPluginsForCoreItems() {
+        if (!chains.has(HookType.CONFIG)) {
+            return completedFuture(null);
+        }
+        Map<String, CompletableFuture<HookResult>> asked = new LinkedHashMap<>();
+        for (String item : SessionSettings.CONFIG_HOOK_ITEMS) {
+            asked.put(item, runner.run(chains, HookType.CONFIG, HookContexts.config(plain(), item)));
+        }
+        return CompletableFuture.allOf(asked.values().toArray(CompletableFuture[]::new)).thenRunAsync(() -> {
+            Map<String, String> answers = new HashMap<>();
+            asked.forEach((item, answer) -> {
+                HookResult result = answer.join();
+                if (result.code() == ReturnCode.OK && !result.message().isEmpty()) {
+                    answers.put(item, result.message().get(0).strip());
+                }
+            });
+            settings = settings.withConfigHookAnswers(answers,
+                    unusable -> log(LogLevel.WARN, "config plugins answered {}; the server's setting stays", unusable));
+            String smtpGreeting = answers.get("smtpgreeting");
+            if (smtpGreeting != null && !smtpGreeting.isEmpty()) {
+                // as qpsmtpd: an admin's greeting always announces ESMTP
+                greeting = ESMTP_WORD.matcher(smtpGreeting).find() ? smtpGreeting : smtpGreeting + " ESMTP";
+            } else {
+                greeting = settings.me() + " " + settings.greeting();
+            }
+        }, transport.executor());
+    }
+
+    /**
      * At pre_connection only refusals count (hooks.md: "anything else is ignored"): the greeting is connect's
      * to give, so a DONE there, even with a reply, lets the session go on to connect.
      */
     private HookResult onlyRefusalsAtPreConnection(HookResult answer) {
         if (answer.code() == ReturnCode.DONE) {
-            LOG.warn("session {}: DONE at pre_connection is ignored; a plugin greets at connect", state.id());
+            log(LogLevel.WARN, "DONE at pre_connection is ignored; a plugin greets at connect");
             return HookResult.declined();
         }
         return answer;
@@ -288,7 +331,7 @@ public final class SmtpSession {
         MailContext ctx = HookContexts.mail(scope(), sender, parameters);
         return hook(HookType.MAIL, ctx).thenCompose(answer -> {
             if (answer.code().isDenial()) {
-                LOG.info("session {}: MAIL FROM {} refused: {}", state.id(), sender.format(), answer);
+                log(LogLevel.INFO, "MAIL FROM {} refused: {}", sender.format(), answer);
             }
             return respondOr(HookType.MAIL, answer, sender.format(), () -> {
                 Set<String> unsupported = unsupportedParameters(ctx, parameters, MAIL_PARAMETERS);
@@ -360,7 +403,7 @@ public final class SmtpSession {
                 transaction.addRecipient(new Recipient(recipient, parameters));
                 return reply(Responses.replyFor(Responses.RECIPIENT_OK, answer, recipient.format()));
             }
-            LOG.info("session {}: RCPT TO {} not accepted: {}", state.id(), recipient.format(), answer);
+            log(LogLevel.INFO, "RCPT TO {} not accepted: {}", recipient.format(), answer);
             return respond(Responses.decide(HookType.RCPT, answer, recipient.format()));
         });
     }
@@ -409,12 +452,12 @@ public final class SmtpSession {
         }
         return transport.startTls(Responses.READY_FOR_TLS).handle((description, error) -> {
             if (error != null) {
-                LOG.info("session {}: TLS handshake failed: {}", state.id(), error.toString());
+                log(LogLevel.INFO, "TLS handshake failed: {}", error.toString());
                 enter(Phase.CLOSED);
                 transport.close();
                 return completedFuture((Void) null);
             }
-            LOG.info("session {}: TLS started, {}", state.id(), description);
+            log(LogLevel.INFO, "TLS started, {}", description);
             state.tlsStarted(description);
             return resetTransaction();
         }).thenCompose(Function.identity());
@@ -456,7 +499,7 @@ public final class SmtpSession {
         if (phase == Phase.CLOSED || phase == Phase.CLOSING || busy) {
             return;
         }
-        LOG.info("session {}: idle timeout", state.id());
+        log(LogLevel.INFO, "idle timeout");
         enter(Phase.COMMANDS);
         track(respond(Responses.idleTimeout(settings.me())));
     }
@@ -469,7 +512,7 @@ public final class SmtpSession {
         if (phase == Phase.CLOSED) {
             return;
         }
-        LOG.warn("session {}: plugins did not answer in time; closing the connection", state.id());
+        log(LogLevel.WARN, "plugins did not answer in time; closing the connection");
         enter(Phase.CLOSED);
         send(Responses.pluginsTooSlow(settings.me()));
         transport.close();
@@ -563,8 +606,15 @@ public final class SmtpSession {
         return runner.run(chains, hook, ctx).thenApplyAsync(Function.identity(), transport.executor());
     }
 
+    /** A line of the core's about this session, for logging plugins and then the server log (see {@link CoreLog}). */
+    void log(LogLevel level, String format, Object... arguments) {
+        if (CoreLog.heard(LOG, level, chains.has(HookType.LOGGING))) {
+            CoreLog.log(plain(), LOG, level, format, arguments);
+        }
+    }
+
     void send(Reply reply) {
-        LOG.debug("session {}: {}", state.id(), reply);
+        log(LogLevel.DEBUG, "{}", reply);
         transport.send(reply);
         if (isClientError(reply.code())) {
             errors++;
@@ -618,7 +668,7 @@ public final class SmtpSession {
         try {
             ending.discard();
         } catch (IOException e) {
-            LOG.warn("session {}: could not delete a spool file", state.id(), e);
+            log(LogLevel.WARN, "could not delete a spool file", e);
         }
     }
 
@@ -654,7 +704,7 @@ public final class SmtpSession {
                 }
                 send(decision.reply());
             } else if (error != null) {
-                LOG.error("session {}: command failed", state.id(), error);
+                log(LogLevel.ERROR, "command failed", error);
                 if (phase != Phase.CLOSED) {
                     send(Responses.INTERNAL_ERROR);
                     enter(Phase.COMMANDS);
@@ -663,7 +713,7 @@ public final class SmtpSession {
                 }
             }
             if (errors >= settings.maxErrors() && !ending()) {
-                LOG.info("session {}: {} syntax or sequence errors, disconnecting", state.id(), errors);
+                log(LogLevel.INFO, "{} syntax or sequence errors, disconnecting", errors);
                 enter(Phase.COMMANDS);
                 track(respond(Responses.tooManyErrors(settings.me())));
                 return;

@@ -175,6 +175,7 @@ class HookRunnerTest {
                     return HookResult.declined();
                 });
         runner.runNow(hooks.chains(), HookType.CONFIG, HookContexts.config(TestHooks.context(), "rcpthosts"));
+        runner.run(hooks.chains(), HookType.CONFIG, HookContexts.config(TestHooks.context(), "me")).join();
         assertEquals(List.of(), calls, "qpsmtpd's run_hooks_no_respond tells no one");
     }
 

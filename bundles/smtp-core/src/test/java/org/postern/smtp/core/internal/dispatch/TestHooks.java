@@ -65,6 +65,16 @@ public final class TestHooks {
         @Override
         public void log(HookContext ctx, LogLevel level, String message) {
         }
+
+        @Override
+        public boolean hasLoggingPlugins() {
+            return false;
+        }
+
+        @Override
+        public void coreLog(HookContext ctx, org.slf4j.Logger logger, LogLevel level, String text, Throwable error) {
+            CoreLog.write(logger, level, "session {}: {}", ctx.session().id(), text, error);
+        }
     };
 
     /** A context for runner tests: a session with an id, nothing else. */

@@ -19,6 +19,7 @@ import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.postern.smtp.api.AuthHook;
+import org.postern.smtp.api.ConfigHook;
 import org.postern.smtp.api.DataHeadersEndHook;
 import org.postern.smtp.api.DataHook;
 import org.postern.smtp.api.DataPostHook;
@@ -386,6 +387,32 @@ class SmtpSessionTest {
 
     private static SmtpLine bareLf(String text) {
         return new SmtpLine(text.getBytes(StandardCharsets.ISO_8859_1), false, false, false);
+    }
+
+    @Test
+    void configPluginsAnswerForTheCoresOwnItems() {
+        java.util.Map<String, String> items = java.util.Map.of("me", "mx.other", "smtpgreeting", "Welcome to mx.other",
+                "databytes", "100", "tls_before_auth", "0");
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000, hooks -> hooks
+                .add(HookType.CONFIG, "items", 10, (ConfigHook) ctx ->
+                        items.containsKey(ctx.item()) ? HookResult.ok(items.get(ctx.item())) : HookResult.declined()));
+        assertEquals("220 Welcome to mx.other ESMTP", replies.get(0));
+        String ehlo = say(session, "EHLO client.example");
+        assertTrue(ehlo.startsWith("250-mx.other Hi 192.0.2.7"), ehlo);
+        assertTrue(ehlo.contains("250-SIZE 100\r\n"), ehlo);
+        assertEquals("552 5.3.4 Message size exceeds fixed maximum message size", say(session, "MAIL FROM:<a@b.example> SIZE=101"));
+    }
+
+    @Test
+    void anUnusableConfigAnswerKeepsTheServersSetting() {
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000, hooks -> hooks
+                .add(HookType.CONFIG, "items", 10, (ConfigHook) ctx -> switch (ctx.item()) {
+                    case "databytes" -> HookResult.ok("0");
+                    case "me" -> HookResult.ok("two words");
+                    default -> HookResult.declined();
+                }));
+        assertEquals("220 mx.test ESMTP ready", replies.get(0));
+        assertTrue(say(session, "EHLO client.example").contains("250-SIZE 100000\r\n"));
     }
 
     @Test
