@@ -285,6 +285,48 @@ public class TransactionIT extends PosternTestSupport {
     }
 
     @Test
+    public void aPluginHoldsItsOwnExchangeWithPythonSmtplib() throws Exception {
+        hook(UNRECOGNIZED_COMMAND, 10, ctx -> !((org.postern.smtp.api.CommandContext) ctx).command().equals("xhello")
+                ? HookResult.declined()
+                : HookResult.later(ctx.client().respond(334, "who are you?")
+                        .thenCompose(v -> ctx.client().readLine())
+                        .thenCompose(name -> ctx.client().respond(250, "hello " + name, "on " + Thread.currentThread().getName()))
+                        .thenApply(v -> HookResult.done())));
+        String script = String.join("\n",
+                "import smtplib, sys",
+                "with smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=20) as smtp:",
+                "    smtp.ehlo('python.example')",
+                "    print(smtp.docmd('XHELLO'))",
+                "    print(smtp.docmd('bob'))",
+                "    print(smtp.noop())");
+        Process python = new ProcessBuilder("python3", "-c", script, Integer.toString(port)).redirectErrorStream(true).start();
+        String output = new String(python.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(output, 0, python.waitFor());
+        assertTrue(output, output.contains("(334, b'who are you?')"));
+        assertTrue("the plugin's continuation runs on a hook thread: " + output, output.contains("(250, b'hello bob\\non postern-hook-"));
+        assertTrue(output, output.contains("(250, b'2.0.0 OK')"));
+    }
+
+    @Test
+    public void aClientThatLeavesWhileAPluginWaitsForItsLineFailsTheRead() throws Exception {
+        CompletableFuture<Throwable> readFailure = new CompletableFuture<>();
+        hook(UNRECOGNIZED_COMMAND, 10, ctx -> HookResult.later(ctx.client().readLine().handle((line, error) -> {
+            readFailure.complete(error);
+            return HookResult.declined();
+        })));
+        try (SmtpClient client = new SmtpClient(port)) {
+            client.reply();
+            client.send("XWAIT\r\n");
+            Thread.sleep(200);
+        }
+        Throwable error = readFailure.get(10, TimeUnit.SECONDS);
+        assertTrue(String.valueOf(error), error instanceof java.nio.channels.ClosedChannelException);
+        try (SmtpClient client = new SmtpClient(port)) {
+            assertTrue("the server goes on", client.reply().startsWith("220"));
+        }
+    }
+
+    @Test
     public void configUserConfigAndLoggingHooksServePlugins() throws Exception {
         List<String> logged = new CopyOnWriteArrayList<>();
         hook(CONFIG, 10, ctx -> switch (((org.postern.smtp.api.ConfigContext) ctx).item()) {

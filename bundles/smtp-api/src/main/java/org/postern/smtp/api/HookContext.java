@@ -43,4 +43,12 @@ public interface HookContext {
      * @since 1.1
      */
     boolean commit();
+
+    /**
+     * The client, for a plugin that replies on its own or reads the client's next lines (qpsmtpd's
+     * {@code respond} and {@code getline}).
+     *
+     * @since 1.2
+     */
+    ClientConversation client();
 }

@@ -15,7 +15,8 @@ import org.postern.smtp.api.RcptContext;
 
 /**
  * A hook context for unit tests: config items from {@link #withConfig(String, String...)}, log lines captured in
- * {@link #logged()}. {@link #rcpt(String)} and {@link #mail(String)} give the contexts of those hooks.
+ * {@link #logged()}, a scripted {@link #client()}. {@link #rcpt(String)} and {@link #mail(String)} give the contexts
+ * of those hooks.
  */
 public class TestContext implements HookContext {
     private final TestSession session = new TestSession();
@@ -23,6 +24,7 @@ public class TestContext implements HookContext {
     private final Map<String, List<String>> config = new HashMap<>();
     private final Map<String, List<String>> userConfig = new HashMap<>();
     private final List<String> logged = new ArrayList<>();
+    private final TestClient client = new TestClient();
     private boolean commitAllowed = true;
     private final java.util.Set<String> acceptedParameters = new java.util.TreeSet<>();
 
@@ -61,6 +63,12 @@ public class TestContext implements HookContext {
     @Override
     public TestSession session() {
         return session;
+    }
+
+    /** The scripted client: what it will send, and what the plugin replied. */
+    @Override
+    public TestClient client() {
+        return client;
     }
 
     @Override
@@ -228,6 +236,11 @@ public class TestContext implements HookContext {
         @Override
         public boolean commit() {
             return shared.commit();
+        }
+
+        @Override
+        public TestClient client() {
+            return shared.client();
         }
     }
 }

@@ -6,6 +6,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import org.postern.smtp.api.*;
 
@@ -14,9 +16,26 @@ public final class HookContexts {
     private HookContexts() {
     }
 
-    /** What every context shares: the session, its current transaction, and the plugin services. */
-    public record Scope(Session session, Transaction transaction, PluginSupport support) {
+    /** What every context shares: the session, its current transaction, the plugin services and the client. */
+    public record Scope(Session session, Transaction transaction, PluginSupport support, ClientConversation client) {
+        /** A scope with no client to talk to: for tests of what plugins get. */
+        public Scope(Session session, Transaction transaction, PluginSupport support) {
+            this(session, transaction, support, NO_CLIENT);
+        }
     }
+
+    /** The client of a context that has none. */
+    private static final ClientConversation NO_CLIENT = new ClientConversation() {
+        @Override
+        public CompletionStage<Void> respond(int code, List<String> lines) {
+            return CompletableFuture.failedFuture(new IllegalStateException("no client here"));
+        }
+
+        @Override
+        public CompletionStage<String> readLine() {
+            return CompletableFuture.failedFuture(new IllegalStateException("no client here"));
+        }
+    };
 
     /** What a plugin's {@link HookContext#commit()} asks of the call it is running in. */
     interface CommitGate {
@@ -73,6 +92,11 @@ public final class HookContexts {
         @Override
         public void log(LogLevel level, String message) {
             shared.support().log(this, level, message);
+        }
+
+        @Override
+        public ClientConversation client() {
+            return shared.client();
         }
     }
 

@@ -7,6 +7,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -119,6 +120,18 @@ public final class HookRunner {
             enqueue(new Call(chains, chain, 0, hook, ctx, outcome));
         }
         return outcome;
+    }
+
+    /**
+     * Runs work for a plugin on a hook thread, never on the connection's, so the plugin may block there; when
+     * the hook threads' queue is full, on the common pool rather than not at all.
+     */
+    public void onPluginThread(Runnable task) {
+        try {
+            executor.execute(task);
+        } catch (RejectedExecutionException full) {
+            ForkJoinPool.commonPool().execute(task);
+        }
     }
 
     private void enqueue(Call call) {

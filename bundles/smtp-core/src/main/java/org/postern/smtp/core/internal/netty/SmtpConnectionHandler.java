@@ -7,6 +7,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
+import java.nio.channels.ClosedChannelException;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -44,6 +45,8 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
     private boolean discardUntilTls;
     private boolean watchingForClose;
     private boolean encrypted;
+    /** A plugin waits for the client's next line; reading goes on while the session is busy until it comes. */
+    private CompletableFuture<SmtpLine> lineForPlugin;
 
     SmtpConnectionHandler(SmtpServer server, SmtpServer.Setup setup) {
         this.server = server;
@@ -76,6 +79,13 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
         if (session == null || discardUntilTls) {
             return;
         }
+        if (lineForPlugin != null) {
+            CompletableFuture<SmtpLine> taker = lineForPlugin;
+            lineForPlugin = null;
+            taker.complete((SmtpLine) msg);
+            drain();
+            return;
+        }
         pending.add((SmtpLine) msg);
         if (pending.size() >= MAX_PENDING_LINES) {
             framer().pause();
@@ -99,6 +109,10 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
     public void channelInactive(ChannelHandlerContext ctx) {
         cancelIdleTimer();
         releaseConnectionSlot();
+        if (lineForPlugin != null) {
+            lineForPlugin.completeExceptionally(new ClosedChannelException());
+            lineForPlugin = null;
+        }
         if (session != null) {
             LOG.debug("session {}: connection closed", session.id());
             session.onClosed();
@@ -133,10 +147,7 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
         } finally {
             draining = false;
         }
-        if (unflushed) {
-            unflushed = false;
-            ctx.flush();
-        }
+        flush();
         if (session.closed()) {
             pending.clear();
             return;
@@ -144,7 +155,7 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
         if (pending.isEmpty() && !session.busy()) {
             framer().resume();
         }
-        boolean reading = !session.busy() && ctx.channel().isWritable();
+        boolean reading = (!session.busy() || lineForPlugin != null) && ctx.channel().isWritable();
         ctx.channel().config().setAutoRead(reading);
         if (reading) {
             watchingForClose = false;
@@ -210,6 +221,30 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
     public void send(Reply reply) {
         ctx.write(Unpooled.wrappedBuffer(reply.encode()));
         unflushed = true;
+    }
+
+    @Override
+    public void flush() {
+        if (unflushed) {
+            unflushed = false;
+            ctx.flush();
+        }
+    }
+
+    @Override
+    public CompletableFuture<SmtpLine> nextLine() {
+        if (lineForPlugin != null) {
+            return CompletableFuture.failedFuture(new IllegalStateException("a plugin already waits for the client's next line"));
+        }
+        SmtpLine held = pending.poll();
+        if (held != null) {
+            return CompletableFuture.completedFuture(held);
+        }
+        lineForPlugin = new CompletableFuture<>();
+        CompletableFuture<SmtpLine> line = lineForPlugin;
+        framer().resume();
+        drain();
+        return line;
     }
 
     /** Frees this connection's place in the limits, once: when the server closes it, or when it is gone. */

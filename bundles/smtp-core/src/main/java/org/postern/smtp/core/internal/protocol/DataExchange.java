@@ -59,7 +59,7 @@ final class DataExchange {
     void line(MessageReceiver message, SmtpLine line) {
         if (message.endsData(line)) {
             session.enter(Phase.COMMANDS);
-            session.track(endOfData(message));
+            session.track(() -> endOfData(message));
             return;
         }
         if (line.tooLong()) {
@@ -70,14 +70,14 @@ final class DataExchange {
         if (bare && session.settings().bareLineEndings() == BareLineEndings.REJECT) {
             session.log(LogLevel.INFO, "bare LF or CR in DATA, closing");
             session.enter(Phase.COMMANDS);
-            session.track(session.resetTransaction().thenCompose(v -> session.respond(Responses.bareLineInData())));
+            session.track(() -> session.resetTransaction().thenCompose(v -> session.respond(Responses.bareLineInData())));
             return;
         }
         byte[] bytes = bare ? MessageReceiver.normalizeBareCr(line.bytes()) : line.bytes();
         // A lone dot that did not end DATA was not dot-stuffed by the client: it is content.
         int offset = bytes.length > 1 && bytes[0] == '.' ? 1 : 0;
         if (message.line(bytes, offset, bytes.length - offset)) {
-            session.track(headersEnd(message));
+            session.track(() -> headersEnd(message));
         }
     }
 

@@ -65,6 +65,7 @@ public final class SmtpSession {
     private final Statistics statistics;
     private final DataExchange data = new DataExchange(this);
     private final AuthExchange auth;
+    private final PluginConversation client;
     private final long startedMillis = System.currentTimeMillis();
     private TransactionState transaction = new TransactionState();
     private HookChains chains = HookChains.EMPTY;
@@ -75,6 +76,8 @@ public final class SmtpSession {
     /** The command being answered; what runs when the client leaves waits for it. */
     private CompletableFuture<Void> inFlight = completedFuture(null);
     private int errors;
+    /** A plugin sent the command's final reply itself; the core's own for the command is not sent. */
+    private boolean answeredByPlugin;
 
     public SmtpSession(String id, InetSocketAddress remote, InetSocketAddress local, SessionSettings settings,
             HookRunner runner, Supplier<HookChains> hookChains, PluginSupport support, Transport transport,
@@ -88,6 +91,7 @@ public final class SmtpSession {
         this.transport = transport;
         this.state = new SessionState(id, remote, local);
         this.auth = new AuthExchange(this, authFailureBudget);
+        this.client = new PluginConversation(this, runner);
     }
 
     public boolean busy() {
@@ -124,7 +128,7 @@ public final class SmtpSession {
     /** Asks config plugins for the core's own items, runs pre_connection and connect, then greets (or refuses) the client. */
     public void start(int connectionsFromRemoteIp, int connections) {
         chains = hookChains.get();
-        track(askConfigPluginsForCoreItems()
+        track(() -> askConfigPluginsForCoreItems()
                 .thenCompose(v -> hook(HookType.PRE_CONNECTION, HookContexts.preConnection(scope(), connectionsFromRemoteIp, connections)))
                 .thenApply(this::onlyRefusalsAtPreConnection)
                 .thenCompose(answer -> respondOr(HookType.PRE_CONNECTION, answer, null,
@@ -189,7 +193,7 @@ public final class SmtpSession {
         if (now instanceof Phase.ReceivingData receiving) {
             data.line(receiving.message(), line);
         } else if (now instanceof Phase.Authenticating authenticating) {
-            track(auth.respond(authenticating.exchange(), line));
+            track(() -> auth.respond(authenticating.exchange(), line));
         } else if (now == Phase.COMMANDS || now == Phase.SKIPPING_MALFORMED_LINE) {
             commandLine(line);
         }
@@ -203,14 +207,14 @@ public final class SmtpSession {
             boolean continues = !line.crlf();
             Reply reply = phase == Phase.SKIPPING_MALFORMED_LINE || continues ? Responses.BARE_LINE_ENDING : lineError;
             enter(continues ? Phase.SKIPPING_MALFORMED_LINE : Phase.COMMANDS);
-            track(continues ? completedFuture(null) : reply(reply));
+            track(() -> continues ? completedFuture(null) : reply(reply));
             return;
         }
         String text = new String(line.bytes(), StandardCharsets.UTF_8).strip();
         int space = text.indexOf(' ');
         String verb = (space < 0 ? text : text.substring(0, space)).toLowerCase(Locale.ROOT);
         String arguments = space < 0 ? "" : text.substring(space + 1).strip();
-        track(command(verb, arguments));
+        track(() -> command(verb, arguments));
     }
 
     /** What is wrong with a command line as a line, before its words are read; null when nothing is. */
@@ -501,7 +505,7 @@ public final class SmtpSession {
         }
         log(LogLevel.INFO, "idle timeout");
         enter(Phase.COMMANDS);
-        track(respond(Responses.idleTimeout(settings.me())));
+        track(() -> respond(Responses.idleTimeout(settings.me())));
     }
 
     /**
@@ -591,7 +595,7 @@ public final class SmtpSession {
     }
 
     Scope scope() {
-        return new Scope(state, transaction, support);
+        return new Scope(state, transaction, support, client);
     }
 
     HookContext plain() {
@@ -614,11 +618,43 @@ public final class SmtpSession {
     }
 
     void send(Reply reply) {
+        if (answeredByPlugin && reply.code() != 421) {
+            log(LogLevel.DEBUG, "not sent, a plugin answered the command itself: {}", reply);
+            return;
+        }
+        write(reply);
+    }
+
+    private void write(Reply reply) {
         log(LogLevel.DEBUG, "{}", reply);
         transport.send(reply);
         if (isClientError(reply.code())) {
             errors++;
         }
+    }
+
+    // --- plugins talking to the client (PluginConversation) ----------------------------------------------
+
+    /** True while a command waits for plugins and the client is not sending a message: plugins may talk then. */
+    boolean awaitsPlugins() {
+        return busy && (phase == Phase.COMMANDS || phase instanceof Phase.Authenticating);
+    }
+
+    /** A plugin's own reply, sent at once; a final one (not 3xx) is the command's reply. */
+    void pluginReply(Reply reply) {
+        write(reply);
+        transport.flush();
+        if (reply.code() < 300 || reply.code() >= 400) {
+            answeredByPlugin = true;
+        }
+    }
+
+    /** The client's next line, for a plugin; the client's sending it counts as activity, not plugin slowness. */
+    CompletableFuture<SmtpLine> pluginLine() {
+        return transport.nextLine().thenApply(line -> {
+            busySinceNanos = System.nanoTime();
+            return line;
+        });
     }
 
     /** Sends a reply that ends the command. */
@@ -660,7 +696,7 @@ public final class SmtpSession {
             discard(ending);
             return completedFuture(null);
         }
-        Scope endingScope = new Scope(state, ending, support);
+        Scope endingScope = new Scope(state, ending, support, client);
         return hook(HookType.RESET_TRANSACTION, HookContexts.plain(endingScope)).thenRun(() -> discard(ending));
     }
 
@@ -687,19 +723,29 @@ public final class SmtpSession {
         return (code >= 500 && code <= 504) || code == 555;
     }
 
-    /** Marks the session busy until the work is done, then lets the transport hand over the next line. */
-    void track(CompletableFuture<Void> work) {
+    /**
+     * Marks the session busy, starts the work and, once it is done, lets the transport hand over the next line.
+     * Busy from before the work starts: plugins it runs may talk to the client from their first line.
+     */
+    void track(Supplier<CompletableFuture<Void>> start) {
         if (!busy) {
             busySinceNanos = System.nanoTime();
+            answeredByPlugin = false;
         }
         busy = true;
+        CompletableFuture<Void> work;
+        try {
+            work = start.get();
+        } catch (RuntimeException e) {
+            work = CompletableFuture.failedFuture(e);
+        }
         inFlight = work;
         work.whenComplete((v, error) -> {
             HookFailure failure = hookFailure(error);
             if (failure != null && phase != Phase.CLOSED) {
                 Decision decision = Responses.pluginFailed(failure.answer());
                 if (decision.close()) {
-                    track(respond(decision));
+                    track(() -> respond(decision));
                     return;
                 }
                 send(decision.reply());
@@ -715,7 +761,7 @@ public final class SmtpSession {
             if (errors >= settings.maxErrors() && !ending()) {
                 log(LogLevel.INFO, "{} syntax or sequence errors, disconnecting", errors);
                 enter(Phase.COMMANDS);
-                track(respond(Responses.tooManyErrors(settings.me())));
+                track(() -> respond(Responses.tooManyErrors(settings.me())));
                 return;
             }
             busy = false;

@@ -7,6 +7,16 @@ import java.util.concurrent.Executor;
 public interface Transport {
     void send(Reply reply);
 
+    /** Writes out the replies sent so far now, not at the end of the batch of lines being answered. */
+    void flush();
+
+    /**
+     * The client's next line, for a plugin that reads it itself: a line already held back, or the next one read
+     * while the session is busy. Completes on the connection's thread; exceptionally when the connection closes
+     * first, or another line is already awaited.
+     */
+    CompletableFuture<SmtpLine> nextLine();
+
     /** Closes the connection once every reply sent so far is flushed. */
     void close();
 

@@ -1,5 +1,6 @@
 package org.postern.smtp.core.internal.protocol;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -8,6 +9,7 @@ import java.util.concurrent.Executor;
 /** A transport on the calling thread that records the replies a session sends; no TLS. */
 public final class RecordingTransport implements Transport {
     private final List<String> replies = new ArrayList<>();
+    private final ArrayDeque<CompletableFuture<SmtpLine>> linesWanted = new ArrayDeque<>();
     private boolean closed;
 
     /** The replies so far, in wire form without the final CRLF. */
@@ -25,8 +27,26 @@ public final class RecordingTransport implements Transport {
     }
 
     @Override
+    public void flush() {
+    }
+
+    @Override
+    public CompletableFuture<SmtpLine> nextLine() {
+        CompletableFuture<SmtpLine> line = new CompletableFuture<>();
+        linesWanted.add(line);
+        return line;
+    }
+
+    /** Types a line for the plugin waiting for one; false when none waits. */
+    public boolean typeForPlugin(String line) {
+        CompletableFuture<SmtpLine> wanted = linesWanted.poll();
+        return wanted != null && wanted.complete(SmtpLine.of(line));
+    }
+
+    @Override
     public void close() {
         closed = true;
+        linesWanted.forEach(line -> line.completeExceptionally(new java.nio.channels.ClosedChannelException()));
     }
 
     @Override

@@ -38,6 +38,7 @@ import org.postern.smtp.api.QueueHook;
 import org.postern.smtp.api.RcptHook;
 import org.postern.smtp.api.ResetTransactionHook;
 import org.postern.smtp.api.Transaction;
+import org.postern.smtp.api.UnrecognizedCommandHook;
 import org.postern.smtp.core.internal.dispatch.HookChains;
 import org.postern.smtp.core.internal.dispatch.HookRunner;
 import org.postern.smtp.core.internal.dispatch.Statistics;
@@ -387,6 +388,54 @@ class SmtpSessionTest {
 
     private static SmtpLine bareLf(String text) {
         return new SmtpLine(text.getBytes(StandardCharsets.ISO_8859_1), false, false, false);
+    }
+
+    @Test
+    void aPluginHoldsItsOwnExchangeAndItsFinalReplyIsTheCommands() {
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000, hooks -> hooks
+                .add(HookType.UNRECOGNIZED_COMMAND, "dialogue", 10, (UnrecognizedCommandHook) ctx -> HookResult.later(
+                        ctx.client().respond(334, "who are you?")
+                                .thenCompose(v -> ctx.client().readLine())
+                                .thenCompose(name -> ctx.client().respond(250, "hello " + name))
+                                .thenApply(v -> HookResult.done()))));
+        assertEquals("334 who are you?", say(session, "XHELLO"));
+        assertTrue(session.busy());
+        assertTrue(transport.typeForPlugin("bob"));
+        assertEquals(List.of("220 mx.test ESMTP ready", "334 who are you?", "250 hello bob"), replies,
+                "a bare DONE after the plugin's own final reply adds nothing");
+        assertFalse(session.busy());
+        assertEquals("250 2.0.0 OK", say(session, "NOOP"));
+    }
+
+    @Test
+    void aPluginsFinalReplyStandsInForTheCoresButTheAnswerStillCounts() {
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000, hooks -> hooks
+                .add(HookType.RCPT, "own-words", 5, (RcptHook) ctx -> HookResult.later(
+                        ctx.client().respond(250, "noted, " + ctx.recipient().format()).thenApply(v -> HookResult.ok()))));
+        say(session, "EHLO client.example");
+        say(session, "MAIL FROM:<a@b.example>");
+        assertEquals("250 noted, <c@example.net>", say(session, "RCPT TO:<c@example.net>"));
+        assertEquals("354 go ahead", say(session, "DATA"), "the recipient was accepted");
+    }
+
+    @Test
+    void pluginsCannotTalkToAClientThatIsSendingAMessage() {
+        List<Throwable> refused = new ArrayList<>();
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000, hooks -> hooks
+                .add(HookType.DATA_HEADERS_END, "too-early", 10, (DataHeadersEndHook) ctx -> {
+                    ctx.client().respond(250, "too early").whenComplete((v, error) -> refused.add(error));
+                    ctx.client().readLine().whenComplete((v, error) -> refused.add(error));
+                    ctx.client().respond(199, "no such code").whenComplete((v, error) -> refused.add(error));
+                    return HookResult.declined();
+                }));
+        inData(session);
+        say(session, "Subject: x");
+        say(session, "");
+        assertEquals("250 2.0.0 Queued", say(session, "."));
+        assertEquals(3, refused.size());
+        assertTrue(refused.get(0) instanceof IllegalStateException, refused.toString());
+        assertTrue(refused.get(1) instanceof IllegalStateException, refused.toString());
+        assertTrue(refused.get(2) instanceof IllegalArgumentException, refused.toString());
     }
 
     @Test

@@ -106,6 +106,11 @@ class MaildirQueueTest {
             public boolean commit() {
                 return true;
             }
+
+            @Override
+            public org.postern.smtp.api.ClientConversation client() {
+                return new org.postern.smtp.testkit.TestClient();
+            }
         };
         HookResult answer = new MaildirQueue(root, "", true).onQueue(failing);
         assertEquals(ReturnCode.DENYSOFT, answer.code());
