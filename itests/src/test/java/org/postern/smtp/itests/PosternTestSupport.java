@@ -2,6 +2,7 @@ package org.postern.smtp.itests;
 
 import static org.ops4j.pax.exam.CoreOptions.bundle;
 import static org.ops4j.pax.exam.CoreOptions.cleanCaches;
+import static org.ops4j.pax.exam.CoreOptions.composite;
 import static org.ops4j.pax.exam.CoreOptions.frameworkStartLevel;
 import static org.ops4j.pax.exam.CoreOptions.junitBundles;
 import static org.ops4j.pax.exam.CoreOptions.mavenBundle;
@@ -75,6 +76,19 @@ public abstract class PosternTestSupport {
                 frameworkStartLevel(10),
                 junitBundles(),
                 cleanCaches());
+    }
+
+    /** The server's DNS resolver and what it needs, plus the testkit (for {@code Dnsmasq}). */
+    protected static Option dnsResolver() {
+        return composite(mavenBundle("io.netty", "netty-codec-dns").versionAsInProject(),
+                mavenBundle("io.netty", "netty-resolver-dns").versionAsInProject(),
+                postern("dns-resolver"), postern("smtp-testkit"));
+    }
+
+    /** Points the server's resolver at a test DNS server, e.g. {@code dnsmasq.address()}. */
+    protected void useNameserver(String address) throws IOException {
+        configAdmin.getConfiguration("org.postern.dns", "?").update(new Hashtable<>(Map.of(
+                "nameservers", address, "timeout.ms", 2000L)));
     }
 
     /** A bundle of this build, by its module name under bundles/. */

@@ -104,7 +104,7 @@ public class TransactionIT extends PosternTestSupport {
         assertTrue(Files.list(maildir.resolve("tmp")).findAny().isEmpty());
         String message = deliveredWith("Subject: dots\n");
         assertTrue(message, message.startsWith("Return-Path: <alice@example.com>\nDelivered-To: bob@example.org\n"
-                + "Delivered-To: carol@sub.example.net\nReceived: from 127.0.0.1 (HELO client.example) (127.0.0.1)\n\tby test.postern"));
+                + "Delivered-To: carol@sub.example.net\nReceived: from [127.0.0.1] (HELO client.example) (127.0.0.1)\n\tby test.postern"));
         assertTrue(message, message.contains("\nAuthentication-Results: test.postern; auth=none\nSubject: dots\n"));
         assertTrue(message, message.endsWith("Subject: dots\n\n.leading dot\n..\n"));
         assertFalse(message.contains("\r"));

@@ -14,6 +14,24 @@ public interface Session {
 
     InetSocketAddress localAddress();
 
+    /**
+     * The client's host name from reverse DNS (qpsmtpd's {@code remote_host}): its address's PTR name as the
+     * DNS gave it, not verified (the fcrdns plugin verifies it), or {@code [ip]} when there is none, the lookup
+     * failed, or no DNS resolver is installed. Known from {@code pre_connection} on.
+     *
+     * @since 1.2
+     */
+    String remoteHost();
+
+    /**
+     * qpsmtpd's {@code remote_info}: the remote host, as Postern makes no ident (RFC 1413) lookup.
+     *
+     * @since 1.2
+     */
+    default String remoteInfo() {
+        return remoteHost();
+    }
+
     /** The name the client gave in HELO or EHLO, once it has. */
     Optional<String> heloHost();
 

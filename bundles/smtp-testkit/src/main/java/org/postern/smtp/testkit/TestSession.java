@@ -11,9 +11,16 @@ public final class TestSession implements Session {
     private InetSocketAddress remote = new InetSocketAddress("192.0.2.1", 40000);
     private String heloHost = "client.example";
     private String authenticatedUser;
+    private String remoteHost;
 
     public TestSession remote(String ip, int port) {
         remote = new InetSocketAddress(ip, port);
+        return this;
+    }
+
+    /** The client's reverse DNS name; by default {@code [ip]}, as when it has none. */
+    public TestSession remoteHost(String name) {
+        remoteHost = name;
         return this;
     }
 
@@ -51,6 +58,11 @@ public final class TestSession implements Session {
     @Override
     public InetSocketAddress remoteAddress() {
         return remote;
+    }
+
+    @Override
+    public String remoteHost() {
+        return remoteHost != null ? remoteHost : "[" + remote.getAddress().getHostAddress() + "]";
     }
 
     @Override

@@ -29,14 +29,19 @@ import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.AttributeType;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.postern.smtp.api.HookResult;
+import org.postern.smtp.api.dns.Resolver;
 import org.postern.smtp.core.internal.dispatch.HookRunner;
 import org.postern.smtp.core.internal.dispatch.Statistics;
 import org.postern.smtp.core.internal.netty.SmtpServer;
+import org.postern.smtp.core.internal.protocol.ReverseLookup;
 import org.postern.smtp.core.internal.protocol.SessionSettings;
 import org.postern.smtp.core.internal.protocol.SessionSettings.BareLineEndings;
 import org.postern.smtp.core.internal.protocol.Spool;
@@ -149,6 +154,9 @@ public final class SmtpServerComponent {
         @AttributeDefinition(description = "Per-IP limits count an IPv6 client by its network of this prefix length (1-128)")
         int ipv6_prefix_length() default 64;
 
+        @AttributeDefinition(description = "Look up each client's host name (PTR) before pre_connection, when a DNS resolver is installed (qpsmtpd's remote_host)")
+        boolean remote_host_lookup() default true;
+
         @AttributeDefinition(description = "Reply code given when a plugin fails or times out (4xx)")
         int hook_failure_code() default 451;
 
@@ -168,6 +176,9 @@ public final class SmtpServerComponent {
     private final int ioThreads;
     private final Statistics statistics = new Statistics();
     private final SmtpServer server;
+    /** The server's DNS resolver, when a bundle provides one; it may come and go while the server runs. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    private volatile Resolver resolver;
 
     @Activate
     public SmtpServerComponent(Config config, Map<String, Object> properties, BundleContext context, @Reference HookRegistry registry,
@@ -321,8 +332,12 @@ public final class SmtpServerComponent {
                 positive(config.auth_failures_per_ip(), "auth.failures.per.ip"),
                 Duration.ofSeconds(positive(config.auth_failure_window(), "auth.failure.window")),
                 ipv6PrefixLength(config.ipv6_prefix_length()));
+        ReverseLookup reverseLookup = !config.remote_host_lookup() ? ReverseLookup.NONE : address -> {
+            Resolver current = resolver;
+            return current == null ? ReverseLookup.NONE.names(address) : current.ptr(address);
+        };
         return new SmtpServer.Setup(settings, ListenerConfig.listenerSettings(properties, listeners, settings), limits,
-                runner, support, tlsContext(config));
+                runner, support, tlsContext(config), reverseLookup);
     }
 
     /** The TLS context for STARTTLS from the configured keystore, or null when none is configured. */

@@ -27,6 +27,7 @@ import org.postern.smtp.core.internal.dispatch.HookRunner;
 import org.postern.smtp.core.internal.dispatch.PluginSupport;
 import org.postern.smtp.core.internal.dispatch.Statistics;
 import org.postern.smtp.core.internal.protocol.AuthFailureBudget;
+import org.postern.smtp.core.internal.protocol.ReverseLookup;
 import org.postern.smtp.core.internal.protocol.SessionSettings;
 import org.postern.smtp.core.internal.protocol.SmtpSession;
 import org.postern.smtp.core.internal.protocol.Transport;
@@ -52,16 +53,16 @@ public final class SmtpServer implements AutoCloseable {
      * @param tls the server's TLS context for STARTTLS, or null when no certificate is configured
      */
     public record Setup(SessionSettings settings, Map<String, SessionSettings> listenerSettings, Limits limits,
-            HookRunner runner, PluginSupport support, SslContext tls) {
-        /** A setup whose listeners all use the same settings. */
+            HookRunner runner, PluginSupport support, SslContext tls, ReverseLookup reverseLookup) {
+        /** A setup whose listeners all use the same settings, and no reverse DNS. */
         public Setup(SessionSettings settings, Limits limits, HookRunner runner, PluginSupport support, SslContext tls) {
-            this(settings, Map.of(), limits, runner, support, tls);
+            this(settings, Map.of(), limits, runner, support, tls, ReverseLookup.NONE);
         }
 
         /** This setup as one listener's connections see it: with that listener's own settings, if it has any. */
         Setup forListener(String name) {
             SessionSettings own = listenerSettings.get(name);
-            return own == null ? this : new Setup(own, Map.of(), limits, runner, support, tls);
+            return own == null ? this : new Setup(own, Map.of(), limits, runner, support, tls, reverseLookup);
         }
     }
 
@@ -162,7 +163,7 @@ public final class SmtpServer implements AutoCloseable {
     SmtpSession newSession(Setup current, InetSocketAddress remote, InetSocketAddress local, Transport transport) {
         String id = idPrefix + "." + Long.toString(sessionCounter.incrementAndGet(), 36);
         SmtpSession session = new SmtpSession(id, remote, local, current.settings(), current.runner(), chains,
-                current.support(), transport, statistics, authFailures);
+                current.support(), current.reverseLookup(), transport, statistics, authFailures);
         sessions.add(session);
         statistics.connection();
         return session;

@@ -185,7 +185,7 @@ final class DataExchange {
                 .thenAccept(answer -> {
                     String value = answer.code() == ReturnCode.OK && !answer.message().isEmpty()
                             ? String.join("\r\n\t", answer.message())
-                            : "from " + state.remoteIp() + " (HELO " + state.heloHost().orElse("") + ") (" + state.remoteIp()
+                            : "from " + state.remoteInfo() + " (HELO " + state.heloHost().orElse("") + ") (" + state.remoteIp()
                                     + ")\r\n\tby " + session.settings().me() + " (Postern) with " + (tlsInfo.isEmpty() ? "" : tlsInfo + " ")
                                     + smtpType + " id " + state.id() + "; "
                                     + RECEIVED_DATE.format(ZonedDateTime.now());

@@ -16,6 +16,7 @@ final class SessionState implements Session {
     private volatile String authenticatedUser;
     private volatile String authMechanism;
     private volatile String tlsDescription;
+    private volatile String remoteHost;
 
     SessionState(String id, InetSocketAddress remote, InetSocketAddress local) {
         this.id = id;
@@ -41,6 +42,15 @@ final class SessionState implements Session {
     @Override
     public InetSocketAddress localAddress() {
         return local;
+    }
+
+    @Override
+    public String remoteHost() {
+        return remoteHost != null ? remoteHost : "[" + remoteIp() + "]";
+    }
+
+    void remoteHost(String name) {
+        remoteHost = name;
     }
 
     /** The client's IP as text, without a port. */

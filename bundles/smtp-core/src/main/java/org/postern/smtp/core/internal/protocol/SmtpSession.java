@@ -60,6 +60,7 @@ public final class SmtpSession {
     private final HookRunner runner;
     private final Supplier<HookChains> hookChains;
     private final PluginSupport support;
+    private final ReverseLookup reverseLookup;
     private final Transport transport;
     private final SessionState state;
     private final Statistics statistics;
@@ -80,14 +81,15 @@ public final class SmtpSession {
     private boolean answeredByPlugin;
 
     public SmtpSession(String id, InetSocketAddress remote, InetSocketAddress local, SessionSettings settings,
-            HookRunner runner, Supplier<HookChains> hookChains, PluginSupport support, Transport transport,
-            Statistics statistics, AuthFailureBudget authFailureBudget) {
+            HookRunner runner, Supplier<HookChains> hookChains, PluginSupport support, ReverseLookup reverseLookup,
+            Transport transport, Statistics statistics, AuthFailureBudget authFailureBudget) {
         this.settings = settings;
         this.greeting = settings.me() + " " + settings.greeting();
         this.statistics = statistics;
         this.runner = runner;
         this.hookChains = hookChains;
         this.support = support;
+        this.reverseLookup = reverseLookup;
         this.transport = transport;
         this.state = new SessionState(id, remote, local);
         this.auth = new AuthExchange(this, authFailureBudget);
@@ -125,10 +127,13 @@ public final class SmtpSession {
                 + ":" + state.remoteAddress().getPort(), described, seconds, state.heloHost().map(h -> "HELO " + h).orElse(""));
     }
 
-    /** Asks config plugins for the core's own items, runs pre_connection and connect, then greets (or refuses) the client. */
+    /**
+     * Looks up the client's host name and asks config plugins for the core's own items, both at once; then runs
+     * pre_connection and connect, and greets (or refuses) the client.
+     */
     public void start(int connectionsFromRemoteIp, int connections) {
         chains = hookChains.get();
-        track(() -> askConfigPluginsForCoreItems()
+        track(() -> CompletableFuture.allOf(lookUpRemoteHost(), askConfigPluginsForCoreItems())
                 .thenCompose(v -> hook(HookType.PRE_CONNECTION, HookContexts.preConnection(scope(), connectionsFromRemoteIp, connections)))
                 .thenApply(this::onlyRefusalsAtPreConnection)
                 .thenCompose(answer -> respondOr(HookType.PRE_CONNECTION, answer, null,
@@ -140,6 +145,34 @@ public final class SmtpSession {
                     return failure == null ? CompletableFuture.failedFuture(error)
                             : respond(new Decision(Responses.pluginFailed(failure.answer()).reply(), true));
                 }));
+    }
+
+    /**
+     * qpsmtpd's remote_host: the first PTR name, unverified, kept to the characters a host name has (it goes
+     * into the Received header). A failed lookup leaves {@code [ip]}; it never delays the greeting past the
+     * resolver's timeout.
+     */
+    private CompletableFuture<Void> lookUpRemoteHost() {
+        CompletableFuture<List<String>> names = reverseLookup.names(state.remoteAddress().getAddress()).toCompletableFuture();
+        if (names.isDone() && !names.isCompletedExceptionally()) {
+            names.join().stream().findFirst().ifPresent(this::remoteHost);
+            return completedFuture(null);
+        }
+        return names.handleAsync((found, error) -> {
+            if (error != null) {
+                log(LogLevel.DEBUG, "no host name for {}: {}", state.remoteIp(), error.toString());
+            } else {
+                found.stream().findFirst().ifPresent(this::remoteHost);
+            }
+            return null;
+        }, transport.executor());
+    }
+
+    private void remoteHost(String name) {
+        String hostName = name.replaceAll("[^A-Za-z0-9.-]", "");
+        if (!hostName.isEmpty()) {
+            state.remoteHost(hostName);
+        }
     }
 
     /**

@@ -51,6 +51,7 @@ class SmtpSessionTest {
     Path spool;
 
     private Path spoolFolder;
+    private ReverseLookup reverseLookup = ReverseLookup.NONE;
     private final AtomicReference<String> queued = new AtomicReference<>();
     private final List<String> resets = new ArrayList<>();
     private final RecordingTransport transport = new RecordingTransport();
@@ -79,7 +80,7 @@ class SmtpSessionTest {
                 bareLineEndings, spoolFolder == null ? spool : spoolFolder, 64, SessionSettings.AuthPolicy.UNTHROTTLED);
         HookRunner runner = new HookRunner(Runnable::run, TestHooks.TIMER, Duration.ofSeconds(5), HookResult.denySoft("failed").withReplyCode(451), new Statistics());
         SmtpSession session = new SmtpSession("t.1", new InetSocketAddress("192.0.2.7", 4000), new InetSocketAddress("127.0.0.1", 25),
-                settings, runner, () -> chains, TestHooks.NO_SUPPORT, transport, new Statistics(), new AuthFailureBudget(30, Duration.ofMinutes(10), 64));
+                settings, runner, () -> chains, TestHooks.NO_SUPPORT, reverseLookup, transport, new Statistics(), new AuthFailureBudget(30, Duration.ofMinutes(10), 64));
         session.start(1, 1);
         return session;
     }
@@ -112,7 +113,7 @@ class SmtpSessionTest {
                 }));
         inData(session);
         assertEquals("250 2.0.0 Queued", say(session, "."));
-        assertTrue(queued.get().startsWith("Received: from 192.0.2.7"), queued.get());
+        assertTrue(queued.get().startsWith("Received: from [192.0.2.7]"), queued.get());
         assertEquals(List.of("data_headers_end []", "data_post_headers"), headerHooks);
         headerHooks.clear();
         inData(session);
@@ -439,6 +440,41 @@ class SmtpSessionTest {
     }
 
     @Test
+    void theClientsHostNameFromReverseDnsIsKnownFromPreConnectionAndInTheReceivedHeader() {
+        reverseLookup = address -> CompletableFuture.completedFuture(List.of("mx.client.test", "other.client.test"));
+        List<String> seen = new ArrayList<>();
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000, hooks -> hooks
+                .add(HookType.PRE_CONNECTION, "sees", 10, (PreConnectionHook) ctx -> {
+                    seen.add(ctx.session().remoteHost() + " " + ctx.session().remoteInfo());
+                    return HookResult.declined();
+                }));
+        assertEquals(List.of("mx.client.test mx.client.test"), seen);
+        inData(session);
+        say(session, "Subject: x");
+        say(session, ".");
+        assertTrue(queued.get().startsWith("Received: from mx.client.test (HELO client.example) (192.0.2.7)"), queued.get());
+    }
+
+    @Test
+    void aHostNameIsKeptToTheCharactersOfAHostNameAndAFailedLookupLeavesTheAddress() {
+        List<String> names = new ArrayList<>();
+        reverseLookup = address -> CompletableFuture.completedFuture(List.of("evil.test\r\nX-Injected: yes"));
+        SmtpSession cleaned = session(BareLineEndings.REJECT, 100_000, hooks -> hooks
+                .add(HookType.PRE_CONNECTION, "sees", 10, (PreConnectionHook) ctx -> {
+                    names.add(ctx.session().remoteHost());
+                    return HookResult.declined();
+                }));
+        reverseLookup = address -> CompletableFuture.failedFuture(new java.io.IOException("timeout"));
+        session(BareLineEndings.REJECT, 100_000, hooks -> hooks
+                .add(HookType.PRE_CONNECTION, "sees", 10, (PreConnectionHook) ctx -> {
+                    names.add(ctx.session().remoteHost());
+                    return HookResult.declined();
+                }));
+        assertEquals(List.of("evil.testX-Injectedyes", "[192.0.2.7]"), names);
+        assertFalse(cleaned.closed());
+    }
+
+    @Test
     void configPluginsAnswerForTheCoresOwnItems() {
         java.util.Map<String, String> items = java.util.Map.of("me", "mx.other", "smtpgreeting", "Welcome to mx.other",
                 "databytes", "100", "tls_before_auth", "0");
@@ -479,7 +515,7 @@ class SmtpSessionTest {
         assertEquals("250 2.0.0 Queued", say(session, "."));
         assertFalse(session.inData());
         String message = queued.get();
-        assertTrue(message.startsWith("Received: from 192.0.2.7 (HELO client.example) (192.0.2.7)\r\n\tby mx.test (Postern) with ESMTP id t.1; "), message);
+        assertTrue(message.startsWith("Received: from [192.0.2.7] (HELO client.example) (192.0.2.7)\r\n\tby mx.test (Postern) with ESMTP id t.1; "), message);
         assertTrue(message.endsWith("\r\nSubject: test\r\n folded\r\n\r\n.dot\r\nbody\r\n\r\n"), message);
         assertEquals(List.of("<a@b.example>"), resets.subList(resets.size() - 1, resets.size()));
     }
