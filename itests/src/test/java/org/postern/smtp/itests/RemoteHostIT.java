@@ -30,10 +30,12 @@ public class RemoteHostIT extends PosternTestSupport {
         return new Option[] {composite(super.config()), dnsResolver()};
     }
 
+    /** pax-exam's native container may run this after each test method: the next one starts dnsmasq again. */
     @AfterClass
     public static void stopDns() throws InterruptedException {
         if (dns != null) {
             dns.close();
+            dns = null;
         }
     }
 

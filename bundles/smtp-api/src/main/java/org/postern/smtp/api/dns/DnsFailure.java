@@ -23,6 +23,19 @@ public final class DnsFailure extends RuntimeException {
         this.name = name;
     }
 
+    /**
+     * The DnsFailure behind an error a lookup's stage completed with (dependent stages wrap it in a
+     * {@code CompletionException}), or null when the error is something else.
+     */
+    public static DnsFailure in(Throwable error) {
+        for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+            if (cause instanceof DnsFailure failure) {
+                return failure;
+            }
+        }
+        return null;
+    }
+
     public Kind kind() {
         return kind;
     }

@@ -80,8 +80,8 @@ final class CorePluginSupport implements PluginSupport {
 
     @Override
     public void log(HookContext ctx, LogLevel level, String message) {
-        if (HookRunner.currentPluginLogs(level)) {
-            offer(new Line(ctx, PLUGIN_LOG, level, HookRunner.currentHook(), HookRunner.currentPlugin(), message, null));
+        if (HookRunner.pluginLogs(ctx, level)) {
+            offer(new Line(ctx, PLUGIN_LOG, level, HookRunner.hookName(ctx), HookRunner.pluginName(ctx), message, null));
         }
     }
 

@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -58,6 +60,26 @@ class LoggingHookTest {
         CoreLog.log(HookContexts.plain(scope), CORE, LogLevel.ERROR, "message not spooled", new java.io.IOException("disk full"));
         assertEquals(List.of("[] INFO RCPT TO <a@b.example> not accepted: DENY", "[chatty] INFO looked at the message",
                 "[] ERROR message not spooled: java.io.IOException: disk full"), logged);
+    }
+
+    @Test
+    void aPluginLoggingFromALaterStageOnAnotherThreadIsStillNamed() throws Exception {
+        HookChains async = new TestHooks()
+                .add(HookType.DATA, "async", 10, (DataHook) ctx -> HookResult.later(CompletableFuture.supplyAsync(() -> {
+                    ctx.log(LogLevel.INFO, "the answer came back");
+                    return HookResult.declined();
+                }, Executors.newSingleThreadExecutor())))
+                .add(HookType.LOGGING, "collector", 10, (LoggingHook) ctx -> {
+                    LoggingContext line = (LoggingContext) ctx;
+                    logged.add("[" + line.pluginName() + " " + line.hookName() + "] " + line.text());
+                    return HookResult.ok();
+                })
+                .chains();
+        CorePluginSupport support = new CorePluginSupport(runner, () -> async, item -> List.of(), item -> List.of(),
+                (user, item) -> List.of(), Runnable::run);
+        HookContexts.Scope scope = new HookContexts.Scope(TestHooks.context().session(), TestHooks.context().transaction(), support);
+        runner.run(async, HookType.DATA, HookContexts.plain(scope)).get(5, TimeUnit.SECONDS);
+        assertEquals(List.of("[async data] the answer came back"), logged);
     }
 
     @Test

@@ -37,9 +37,13 @@ public final class HookContexts {
         }
     };
 
-    /** What a plugin's {@link HookContext#commit()} asks of the call it is running in. */
-    interface CommitGate {
+    /** The plugin call a context is handed to: what its {@link HookContext#commit()} asks, whose its log lines are. */
+    interface PluginCall {
         boolean claimCommit();
+
+        RegisteredHook plugin();
+
+        HookType hook();
     }
 
     /** A transaction whose message may have been thrown away (its client left, or it was reset). */
@@ -50,14 +54,14 @@ public final class HookContexts {
     static class Base implements HookContext {
         final Scope shared;
         /** The call the plugin that sees this context runs in; set by the runner before each plugin. */
-        private volatile CommitGate gate;
+        private volatile PluginCall call;
 
         Base(Scope shared) {
             this.shared = shared;
         }
 
-        void runningIn(CommitGate call) {
-            gate = call;
+        void runningIn(PluginCall pluginCall) {
+            call = pluginCall;
         }
 
         @Override
@@ -65,8 +69,8 @@ public final class HookContexts {
             if (shared.transaction() instanceof Discardable message && message.discarded()) {
                 return false;
             }
-            CommitGate call = gate;
-            return call == null || call.claimCommit();
+            PluginCall current = call;
+            return current == null || current.claimCommit();
         }
 
         @Override
@@ -414,6 +418,11 @@ public final class HookContexts {
             }
         }
         return new Ctx();
+    }
+
+    /** The plugin call a context was handed to, or null (a context built for config or logging lookups). */
+    static PluginCall callOf(HookContext ctx) {
+        return ctx instanceof Base base ? base.call : null;
     }
 
     /** The plugin services of a core context; null for another implementation (a test's). */

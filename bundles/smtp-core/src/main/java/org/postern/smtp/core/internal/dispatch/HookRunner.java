@@ -186,7 +186,7 @@ public final class HookRunner {
      * One plugin call: settled once, by its answer or by its timeout, whichever comes first. Its watchdog
      * starts when it is created, which is when it is queued or, within a running chain, when it starts.
      */
-    private final class Call implements HookContexts.CommitGate {
+    private final class Call implements HookContexts.PluginCall {
         private static final int QUEUED = 0;
         private static final int RUNNING = 1;
         private static final int STUCK = 2;
@@ -219,8 +219,14 @@ public final class HookRunner {
             watchdog = timer.schedule(this::timedOut, timeout.toMillis(), TimeUnit.MILLISECONDS);
         }
 
-        RegisteredHook plugin() {
+        @Override
+        public RegisteredHook plugin() {
             return chain.get(index);
+        }
+
+        @Override
+        public HookType hook() {
+            return hook;
         }
 
         boolean isLast() {
@@ -360,23 +366,41 @@ public final class HookRunner {
         }
     }
 
-    /** The plugin whose code runs on this thread, or empty for the core. */
-    public static String currentPlugin() {
-        RunningCall call = CURRENT_CALL.get();
-        return call == null ? "" : call.plugin().pluginName();
+    /** The plugin that logs with this context, or empty for the core. */
+    public static String pluginName(HookContext ctx) {
+        RegisteredHook plugin = pluginOf(ctx);
+        return plugin == null ? "" : plugin.pluginName();
     }
 
-    /** The hook being run on this thread, or empty. */
-    public static String currentHook() {
-        RunningCall call = CURRENT_CALL.get();
-        return call == null ? "" : call.hook().hookName();
+    /** The hook whose plugin logs with this context, or empty. */
+    public static String hookName(HookContext ctx) {
+        HookContexts.PluginCall call = HookContexts.callOf(ctx);
+        if (call != null) {
+            return call.hook().hookName();
+        }
+        RunningCall running = CURRENT_CALL.get();
+        return running == null ? "" : running.hook().hookName();
     }
 
-    /** Whether a line at this level from the plugin running on this thread is kept, by its own log level. */
-    public static boolean currentPluginLogs(LogLevel level) {
-        RunningCall call = CURRENT_CALL.get();
-        LogLevel least = call == null ? null : call.plugin().logLevel();
+    /** Whether a line at this level from the plugin that logs with this context is kept, by its own log level. */
+    public static boolean pluginLogs(HookContext ctx, LogLevel level) {
+        RegisteredHook plugin = pluginOf(ctx);
+        LogLevel least = plugin == null ? null : plugin.logLevel();
         return least == null || level.compareTo(least) >= 0;
+    }
+
+    /**
+     * The plugin that logs with this context: the one the context was handed to, which stays right when the
+     * plugin logs from a later stage on another thread; else the one running on this thread (a context built
+     * for a config lookup inside a plugin call).
+     */
+    private static RegisteredHook pluginOf(HookContext ctx) {
+        HookContexts.PluginCall call = HookContexts.callOf(ctx);
+        if (call != null) {
+            return call.plugin();
+        }
+        RunningCall running = CURRENT_CALL.get();
+        return running == null ? null : running.plugin();
     }
 
     /** Completes a chain: with its answer, or, when that is the failure stand-in, with a {@link HookFailure}. */
