@@ -28,6 +28,8 @@ public class TestResolver implements Resolver {
     private final Map<String, List<String>> ptr = new HashMap<>();
     private final Map<String, DnsFailure.Kind> failing = new HashMap<>();
     private final List<String> asked = new ArrayList<>();
+    private final Map<String, CompletableFuture<List<InetAddress>>> heldIpv4 = new HashMap<>();
+    private boolean holdingIpv4;
 
     public TestResolver withA(String name, String... addresses) {
         ipv4.computeIfAbsent(key(name), k -> new ArrayList<>()).addAll(addresses(addresses));
@@ -66,6 +68,20 @@ public class TestResolver implements Resolver {
         return this;
     }
 
+    /**
+     * From now on A lookups wait until the test answers them with {@link #answerA}: for tests of what a plugin
+     * does while, or in which order, answers come.
+     */
+    public TestResolver holdingA() {
+        holdingIpv4 = true;
+        return this;
+    }
+
+    /** Answers a held A lookup (one already asked, or one asked later). */
+    public void answerA(String name, String... addresses) {
+        heldIpv4.computeIfAbsent(key(name), k -> new CompletableFuture<>()).complete(addresses(addresses));
+    }
+
     /** The lookups made so far, e.g. {@code "MX example.org"}, in order. */
     public List<String> asked() {
         return asked;
@@ -73,6 +89,10 @@ public class TestResolver implements Resolver {
 
     @Override
     public CompletionStage<List<InetAddress>> ipv4(String name) {
+        if (holdingIpv4) {
+            asked.add("A " + key(name));
+            return heldIpv4.computeIfAbsent(key(name), k -> new CompletableFuture<>());
+        }
         return answer("A", name, ipv4);
     }
 

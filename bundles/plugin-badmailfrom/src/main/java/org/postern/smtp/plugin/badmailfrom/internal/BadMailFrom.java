@@ -45,7 +45,7 @@ public final class BadMailFrom implements MailHook {
         String[] entries() default {};
 
         @AttributeDefinition(description = "Also read the config item 'badmailfrom' (one entry per value)")
-        boolean use_config_item() default true;
+        boolean use__config__item() default true;
 
         @AttributeDefinition(description = "Reason given when an entry has none")
         String reason() default "Your envelope sender is in my badmailfrom list";
@@ -71,7 +71,7 @@ public final class BadMailFrom implements MailHook {
         }
         entries = parse(lines, bad -> LOG.error("configuration {}: key 'entries': '{}' is neither an address, an @domain "
                 + "nor a valid pattern; ignored", PID, bad));
-        useConfigItem = config.use_config_item();
+        useConfigItem = config.use__config__item();
         defaultReason = config.reason();
     }
 

@@ -2,37 +2,19 @@ package org.postern.smtp.plugin.badmailfrom.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.lang.annotation.Annotation;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.ReturnCode;
+import org.postern.smtp.testkit.TestConfig;
 import org.postern.smtp.testkit.TestContext;
 
 class BadMailFromTest {
+    /** The configuration as a .cfg file gives it: keys as the README names them. */
     private static BadMailFrom.Config config(boolean useConfigItem, String... entries) {
-        return new BadMailFrom.Config() {
-            @Override
-            public String[] entries() {
-                return entries;
-            }
-
-            @Override
-            public boolean use_config_item() {
-                return useConfigItem;
-            }
-
-            @Override
-            public String reason() {
-                return "Your envelope sender is in my badmailfrom list";
-            }
-
-            @Override
-            public Class<? extends Annotation> annotationType() {
-                return BadMailFrom.Config.class;
-            }
-        };
+        return TestConfig.of(BadMailFrom.Config.class, Map.of("entries", entries, "use_config_item", useConfigItem));
     }
 
     private final TestContext ctx = new TestContext();
