@@ -85,10 +85,15 @@ public abstract class PosternTestSupport {
                 postern("dns-resolver"), postern("smtp-testkit"));
     }
 
-    /** Points the server's resolver at a test DNS server, e.g. {@code dnsmasq.address()}. */
+    /** Points the server's resolver at a test DNS server, e.g. {@code dnsmasq.address()}, with a 2 s timeout. */
     protected void useNameserver(String address) throws IOException {
+        useNameserver(address, 2000);
+    }
+
+    /** Points the server's resolver at a DNS server (a silent one to test timeouts) with this timeout. */
+    protected void useNameserver(String address, long timeoutMillis) throws IOException {
         configAdmin.getConfiguration("org.postern.dns", "?").update(new Hashtable<>(Map.of(
-                "nameservers", address, "timeout.ms", 2000L)));
+                "nameservers", address, "timeout.ms", timeoutMillis)));
     }
 
     /** A bundle of this build, by its module name under bundles/. */

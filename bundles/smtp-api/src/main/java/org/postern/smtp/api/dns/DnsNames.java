@@ -9,6 +9,20 @@ public final class DnsNames {
     }
 
     /**
+     * True when an A record of an IP or domain list means "listed" by RFC 5782 2.1's convention: 127.0.0.2 up to
+     * 127.255.254.255. Never 127.0.0.1, and never 127.255.255.x, the error codes lists answer to queries they
+     * refuse (Spamhaus: through a public resolver, over quota): taken for listings, they would list everyone.
+     */
+    public static boolean isListing(InetAddress answer) {
+        byte[] octets = answer.getAddress();
+        if (octets.length != 4 || octets[0] != 127) {
+            return false;
+        }
+        int host = (octets[1] & 0xff) << 16 | (octets[2] & 0xff) << 8 | octets[3] & 0xff;
+        return host >= 2 && host < 0xffff00;
+    }
+
+    /**
      * The query prefix of an address in an IP-based DNS list (RFC 5782 2.1 and 2.4): reversed octets for
      * IPv4 ({@code 192.0.2.1} → {@code 1.2.0.192}), reversed nibbles for IPv6. Append {@code "." + zone}.
      */

@@ -6,6 +6,7 @@ import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import org.postern.smtp.api.dns.DnsNames;
 
 /**
  * One line of {@code dnsbl_zones}: {@code zone[=answers][:message]}. The zone and message are qpsmtpd's
@@ -13,13 +14,10 @@ import java.util.function.Consumer;
  * mean "listed" in this zone, as addresses or ranges ({@code zen.spamhaus.org=127.0.0.2-127.0.0.11}).
  *
  * @param message the reply text, or null to take the zone's TXT record
- * @param accepted ranges of answers that mean listed, as pairs of IPv4 addresses in numbers; empty for RFC 5782's default
+ * @param accepted ranges of answers that mean listed, as pairs of IPv4 addresses in numbers; empty for RFC 5782's
+ *     convention ({@link DnsNames#isListing})
  */
 record Zone(String name, List<long[]> accepted, String message) {
-    /** RFC 5782 2.1: 127.0.0.2 and up mean listed, 127.0.0.1 never; 127.255.255.x are blocklists' error codes. */
-    private static final long DEFAULT_FIRST = number(127, 0, 0, 2);
-    private static final long DEFAULT_LAST = number(127, 255, 254, 255);
-
     /** Parses every line; a line that cannot be used is reported and skipped. */
     static List<Zone> parseAll(List<String> lines, Consumer<String> unusable) {
         List<Zone> zones = new ArrayList<>();
@@ -58,13 +56,13 @@ record Zone(String name, List<long[]> accepted, String message) {
 
     /** True when this answer means the address is listed in this zone. */
     boolean means(InetAddress answer) {
+        if (accepted.isEmpty()) {
+            return DnsNames.isListing(answer);
+        }
         if (!(answer instanceof Inet4Address)) {
             return false;
         }
         long value = number(answer.getAddress());
-        if (accepted.isEmpty()) {
-            return value >= DEFAULT_FIRST && value <= DEFAULT_LAST;
-        }
         return accepted.stream().anyMatch(range -> value >= range[0] && value <= range[1]);
     }
 
@@ -80,10 +78,6 @@ record Zone(String name, List<long[]> accepted, String message) {
     }
 
     private static long number(byte[] bytes) {
-        return number(bytes[0] & 0xff, bytes[1] & 0xff, bytes[2] & 0xff, bytes[3] & 0xff);
-    }
-
-    private static long number(int a, int b, int c, int d) {
-        return ((long) a << 24) | (b << 16) | (c << 8) | d;
+        return ((long) (bytes[0] & 0xff) << 24) | ((bytes[1] & 0xff) << 16) | ((bytes[2] & 0xff) << 8) | (bytes[3] & 0xff);
     }
 }

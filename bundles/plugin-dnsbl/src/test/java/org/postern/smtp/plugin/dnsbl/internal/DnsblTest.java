@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.reflect.Proxy;
 import java.net.InetAddress;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.ReturnCode;
 import org.postern.smtp.api.SharedNotes;
+import org.postern.smtp.testkit.TestConfig;
 import org.postern.smtp.testkit.TestContext;
 import org.postern.smtp.testkit.TestResolver;
 
@@ -134,7 +134,6 @@ class DnsblTest {
     }
 
     private static Dnsbl.Config config(Map<String, String> values) {
-        return (Dnsbl.Config) Proxy.newProxyInstance(Dnsbl.Config.class.getClassLoader(), new Class<?>[] {Dnsbl.Config.class},
-                (proxy, method, args) -> values.containsKey(method.getName().replace("__", "_")) ? values.get(method.getName().replace("__", "_")) : method.getDefaultValue());
+        return TestConfig.of(Dnsbl.Config.class, values);
     }
 }
