@@ -60,6 +60,16 @@ public interface Transaction {
     Path bodyFile() throws IOException;
 
     /**
+     * A new empty file in the spool folder (qpsmtpd's {@code temp_file}), for a plugin's scratch work (a
+     * scanner's report, a rewritten body before {@link #replaceBody}); deleted with the transaction, and swept
+     * at the next start if the server stopped first.
+     *
+     * @throws IOException when the file cannot be created, or the transaction has ended
+     * @since 1.2
+     */
+    Path tempFile() throws IOException;
+
+    /**
      * Replaces the body with this content (CRLF line endings, no dot-stuffing), for content filters that
      * rewrite the message; the header is edited through {@link #header()}. {@link #size()} stays the size
      * as received.

@@ -101,6 +101,14 @@ public final class TestTransaction implements Transaction {
         return file;
     }
 
+    /** A new empty file in the system's temporary folder, deleted when the JVM exits. */
+    @Override
+    public Path tempFile() throws IOException {
+        Path file = Files.createTempFile("postern-test-", ".tmp");
+        file.toFile().deleteOnExit();
+        return file;
+    }
+
     @Override
     public void replaceBody(InputStream content) throws IOException {
         byte[] head = Arrays.copyOf(message, bodyStart);

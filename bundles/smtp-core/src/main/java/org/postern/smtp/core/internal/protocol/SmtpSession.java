@@ -68,7 +68,7 @@ public final class SmtpSession {
     private final AuthExchange auth;
     private final PluginConversation client;
     private final long startedMillis = System.currentTimeMillis();
-    private TransactionState transaction = new TransactionState();
+    private TransactionState transaction;
     private HookChains chains = HookChains.EMPTY;
     // volatile: read by administrators' commands and the idle timer
     private volatile Phase phase = Phase.COMMANDS;
@@ -85,6 +85,7 @@ public final class SmtpSession {
             Transport transport, Statistics statistics, AuthFailureBudget authFailureBudget) {
         this.settings = settings;
         this.greeting = settings.me() + " " + settings.greeting();
+        this.transaction = new TransactionState(settings.spoolFolder());
         this.statistics = statistics;
         this.runner = runner;
         this.hookChains = hookChains;
@@ -724,7 +725,7 @@ public final class SmtpSession {
 
     CompletableFuture<Void> resetTransaction() {
         TransactionState ending = transaction;
-        transaction = new TransactionState();
+        transaction = new TransactionState(settings.spoolFolder());
         if (!chains.has(HookType.RESET_TRANSACTION)) {
             discard(ending);
             return completedFuture(null);
@@ -788,7 +789,7 @@ public final class SmtpSession {
                     send(Responses.INTERNAL_ERROR);
                     enter(Phase.COMMANDS);
                     discard(transaction);
-                    transaction = new TransactionState();
+                    transaction = new TransactionState(settings.spoolFolder());
                 }
             }
             if (errors >= settings.maxErrors() && !ending()) {

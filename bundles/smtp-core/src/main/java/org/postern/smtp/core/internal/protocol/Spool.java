@@ -18,6 +18,11 @@ import java.util.Arrays;
  * The folder is created, and left over files swept, once when the server starts ({@link #prepareFolder}).
  */
 public final class Spool implements AutoCloseable {
+    /** Bodies and plugins' temporary files ({@code Transaction.tempFile}) are named so a sweep finds both. */
+    static final String BODY_PREFIX = "body-";
+    static final String TEMP_FILE_PREFIX = "temp-";
+    static final String SUFFIX = ".spool";
+
     private final Path folder;
     private final int memoryThreshold;
     private byte[] memory = new byte[256];
@@ -56,7 +61,7 @@ public final class Spool implements AutoCloseable {
     /** Moves what memory holds into the spool file, creating it first. */
     private void spill() throws IOException {
         if (file == null) {
-            filePath = Files.createTempFile(folder, "body-", ".spool");
+            filePath = Files.createTempFile(folder, BODY_PREFIX, SUFFIX);
             file = FileChannel.open(filePath, StandardOpenOption.WRITE, StandardOpenOption.READ);
         }
         flushMemory();
@@ -112,7 +117,7 @@ public final class Spool implements AutoCloseable {
     public static int prepareFolder(Path folder) throws IOException {
         Files.createDirectories(folder);
         int swept = 0;
-        try (var leftOvers = Files.newDirectoryStream(folder, "body-*.spool")) {
+        try (var leftOvers = Files.newDirectoryStream(folder, "{" + BODY_PREFIX + "," + TEMP_FILE_PREFIX + "}*" + SUFFIX)) {
             for (Path leftOver : leftOvers) {
                 Files.deleteIfExists(leftOver);
                 swept++;

@@ -4,6 +4,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.SequenceInputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +30,13 @@ final class TransactionState implements Transaction, HookContexts.Discardable {
     private volatile Spool body;
     private volatile boolean discarded;
     private volatile long size;
+    private final Path spoolFolder;
+    private final List<Path> tempFiles = new CopyOnWriteArrayList<>();
+
+    /** @param spoolFolder where the body spills over and plugins' temporary files go */
+    TransactionState(Path spoolFolder) {
+        this.spoolFolder = spoolFolder;
+    }
 
     void sender(Address sender, Map<String, String> parameters) {
         this.sender = sender;
@@ -68,6 +76,20 @@ final class TransactionState implements Transaction, HookContexts.Discardable {
             discarded = true;
             spool.close();
         }
+        for (Path file : tempFiles) {
+            Files.deleteIfExists(file);
+        }
+        tempFiles.clear();
+    }
+
+    @Override
+    public Path tempFile() throws IOException {
+        if (discarded) {
+            throw new IOException("the transaction has ended");
+        }
+        Path file = Files.createTempFile(spoolFolder, Spool.TEMP_FILE_PREFIX, Spool.SUFFIX);
+        tempFiles.add(file);
+        return file;
     }
 
     @Override

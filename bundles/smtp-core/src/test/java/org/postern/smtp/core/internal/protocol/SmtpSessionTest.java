@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -472,6 +473,28 @@ class SmtpSessionTest {
                 }));
         assertEquals(List.of("evil.testX-Injectedyes", "[192.0.2.7]"), names);
         assertFalse(cleaned.closed());
+    }
+
+    @Test
+    void aPluginsTemporaryFileIsInTheSpoolFolderAndGoesWithTheTransaction() {
+        List<Path> files = new ArrayList<>();
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000, hooks -> hooks
+                .add(HookType.DATA_POST, "scratch", 10, (DataPostHook) ctx -> {
+                    try {
+                        Path file = ctx.transaction().tempFile();
+                        Files.writeString(file, "report");
+                        files.add(file);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                    return HookResult.declined();
+                }));
+        inData(session);
+        say(session, "Subject: x");
+        assertEquals("250 2.0.0 Queued", say(session, "."));
+        assertEquals(1, files.size());
+        assertEquals(spool, files.get(0).getParent());
+        assertFalse(Files.exists(files.get(0)), "deleted with the transaction");
     }
 
     @Test

@@ -65,9 +65,11 @@ class SpoolTest {
         assertEquals(0, Spool.prepareFolder(spoolFolder));
         assertTrue(Files.isDirectory(spoolFolder));
         Files.writeString(spoolFolder.resolve("body-123.spool"), "left by a crash");
+        Files.writeString(spoolFolder.resolve("temp-456.spool"), "a plugin's scratch file, left by a crash");
         Files.writeString(spoolFolder.resolve("notes.txt"), "an admin's file");
-        assertEquals(1, Spool.prepareFolder(spoolFolder));
+        assertEquals(2, Spool.prepareFolder(spoolFolder));
         assertFalse(Files.exists(spoolFolder.resolve("body-123.spool")));
+        assertFalse(Files.exists(spoolFolder.resolve("temp-456.spool")));
         assertTrue(Files.exists(spoolFolder.resolve("notes.txt")));
     }
 
