@@ -58,6 +58,61 @@ final class ServerProcess implements AutoCloseable {
     }
 
     /**
+     * bin/postern with this build's plugin bundles (module names under bundles/, e.g. {@code plugin-badrcptto})
+     * in its deploy/ folder from the start, and lines added to etc/ files (file name → lines, e.g.
+     * {@code "org.postern.smtp.config.cfg" → "badrcptto = @spam.example\n"}): for plugin tests side by side with
+     * {@link #qpsmtpdWithPlugins}.
+     */
+    static ServerProcess posternWithPlugins(String name, Map<String, String> etcLines, List<String> bundles) throws Exception {
+        Path base = Files.createTempDirectory("postern-" + name);
+        Path etc = Files.createDirectories(base.resolve("etc"));
+        Path deploy = Files.createDirectories(base.resolve("deploy"));
+        for (String bundle : bundles) {
+            String jar = bundle + "-" + System.getProperty("postern.version") + ".jar";
+            Files.copy(Path.of(System.getProperty("postern.bundles"), bundle, "target", jar), deploy.resolve(jar));
+        }
+        int port = freePort();
+        try (Stream<Path> defaults = Files.list(POSTERN_HOME.resolve("etc"))) {
+            for (Path file : defaults.toList()) {
+                String text = Files.readString(file).replace("listen = 127.0.0.1:2525", "listen = 127.0.0.1:" + port);
+                Files.writeString(etc.resolve(file.getFileName()), text);
+            }
+        }
+        for (Map.Entry<String, String> lines : etcLines.entrySet()) {
+            Files.writeString(etc.resolve(lines.getKey()), "\n" + lines.getValue() + "\n",
+                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        }
+        ProcessBuilder builder = new ProcessBuilder(POSTERN_HOME.resolve("bin/postern").toString(),
+                "--etc", etc.toString(), "--data", base.resolve("data").toString(), "--deploy", deploy.toString());
+        return start(port, base, builder);
+    }
+
+    /**
+     * Waits until the server logged that this plugin (or an instance of it, {@code name:instance}) answers its
+     * hooks: FileInstall starts deploy/'s bundles a moment after the greeting.
+     */
+    ServerProcess awaitPlugin(String pluginName) throws Exception {
+        long deadline = System.currentTimeMillis() + 30_000;
+        java.util.regex.Pattern active = java.util.regex.Pattern.compile("plugin " + java.util.regex.Pattern.quote(pluginName) + "(:\\S+)? at order");
+        while (!active.matcher(log()).find()) {
+            if (System.currentTimeMillis() > deadline) {
+                throw new AssertionError("plugin " + pluginName + " not active within 30 s:\n" + log());
+            }
+            Thread.sleep(50);
+        }
+        return this;
+    }
+
+    /**
+     * qpsmtpd as {@link #qpsmtpd()}, with plugin lines from its own plugin folder (e.g. {@code "badrcptto"}) before
+     * rcpt_ok and queue/maildir, and config files (file name → content, e.g. {@code "badrcptto" → "@spam.example\n"}).
+     */
+    static ServerProcess qpsmtpdWithPlugins(List<String> rcpthosts, Map<String, String> configFiles, String... pluginLines)
+            throws Exception {
+        return qpsmtpd(rcpthosts, Map.of(), configFiles, pluginLines);
+    }
+
+    /**
      * qpsmtpd's forkserver from the Debian package, with the same plugins as Postern's default configuration:
      * rcpt_ok for localhost and queue/maildir.
      */
@@ -70,6 +125,11 @@ final class ServerProcess implements AutoCloseable {
      * and Perl source), listed before rcpt_ok and queue/maildir with the given arguments.
      */
     static ServerProcess qpsmtpd(List<String> rcpthosts, Map<String, String> testPlugins, String... testPluginLines) throws Exception {
+        return qpsmtpd(rcpthosts, testPlugins, Map.of(), testPluginLines);
+    }
+
+    private static ServerProcess qpsmtpd(List<String> rcpthosts, Map<String, String> testPlugins, Map<String, String> configFiles,
+            String... testPluginLines) throws Exception {
         Path base = Files.createTempDirectory("qpsmtpd");
         Path config = Files.createDirectories(base.resolve("config"));
         Path plugins = Files.createDirectories(base.resolve("plugins"));
@@ -86,6 +146,9 @@ final class ServerProcess implements AutoCloseable {
         Files.writeString(config.resolve("plugin_dirs"), plugins + "\n/usr/share/qpsmtpd/plugins\n");
         Files.writeString(config.resolve("spool_dir"), base.resolve("spool") + "\n");
         Files.writeString(config.resolve("loglevel"), "4\n");
+        for (Map.Entry<String, String> file : configFiles.entrySet()) {
+            Files.writeString(config.resolve(file.getKey()), file.getValue());
+        }
         String user = System.getProperty("user.name");
         String runAs = "root".equals(user) ? "qpsmtpd" : user;
         for (Path path : List.of(base, config, plugins, base.resolve("maildir"), base.resolve("spool"))) {
