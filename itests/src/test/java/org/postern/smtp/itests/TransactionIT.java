@@ -285,6 +285,25 @@ public class TransactionIT extends PosternTestSupport {
     }
 
     @Test
+    public void aPluginThatDelaysTheGreetingSeesAClientThatTalksFirst() throws Exception {
+        List<Boolean> talkedFirst = new CopyOnWriteArrayList<>();
+        hook(CONNECT, 10, ctx -> HookResult.later(CompletableFuture.supplyAsync(() -> {
+            talkedFirst.add(ctx.session().inputWaiting());
+            return HookResult.declined();
+        }, CompletableFuture.delayedExecutor(500, TimeUnit.MILLISECONDS))));
+        try (java.net.Socket early = new java.net.Socket("127.0.0.1", port)) {
+            early.getOutputStream().write("EHLO early.example\r\n".getBytes(StandardCharsets.US_ASCII));
+            early.getOutputStream().flush();
+            early.setSoTimeout(5000);
+            assertEquals('2', early.getInputStream().read());
+        }
+        try (SmtpClient polite = new SmtpClient(port)) {
+            assertTrue(polite.reply().startsWith("220"));
+        }
+        assertEquals(List.of(true, false), talkedFirst);
+    }
+
+    @Test
     public void aPluginHoldsItsOwnExchangeWithPythonSmtplib() throws Exception {
         hook(UNRECOGNIZED_COMMAND, 10, ctx -> !((org.postern.smtp.api.CommandContext) ctx).command().equals("xhello")
                 ? HookResult.declined()

@@ -32,6 +32,16 @@ public interface Session {
         return remoteHost();
     }
 
+    /**
+     * True when the client has sent input the server has not yet taken as a command or message line: a client
+     * that talks before it was answered (before the greeting, before the 354 to DATA), as qpsmtpd's
+     * earlytalker checks. Current as of the server's last read from the connection; while plugins work on a
+     * command the server still reads, so early input is seen.
+     *
+     * @since 1.2
+     */
+    boolean inputWaiting();
+
     /** The name the client gave in HELO or EHLO, once it has. */
     Optional<String> heloHost();
 

@@ -12,6 +12,7 @@ public final class TestSession implements Session {
     private String heloHost = "client.example";
     private String authenticatedUser;
     private String remoteHost;
+    private boolean inputWaiting;
 
     public TestSession remote(String ip, int port) {
         remote = new InetSocketAddress(ip, port);
@@ -21,6 +22,12 @@ public final class TestSession implements Session {
     /** The client's reverse DNS name; by default {@code [ip]}, as when it has none. */
     public TestSession remoteHost(String name) {
         remoteHost = name;
+        return this;
+    }
+
+    /** Makes the client one that has sent input not yet read, as an early talker has. */
+    public TestSession inputWaiting(boolean waiting) {
+        inputWaiting = waiting;
         return this;
     }
 
@@ -58,6 +65,11 @@ public final class TestSession implements Session {
     @Override
     public InetSocketAddress remoteAddress() {
         return remote;
+    }
+
+    @Override
+    public boolean inputWaiting() {
+        return inputWaiting;
     }
 
     @Override

@@ -47,6 +47,8 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
     private boolean encrypted;
     /** A plugin waits for the client's next line; reading goes on while the session is busy until it comes. */
     private CompletableFuture<SmtpLine> lineForPlugin;
+    /** Whether the client has sent input not yet taken by the session; read by plugins on other threads. */
+    private volatile boolean inputWaiting;
 
     SmtpConnectionHandler(SmtpServer server, SmtpServer.Setup setup) {
         this.server = server;
@@ -71,6 +73,8 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
         session = server.newSession(setup, remote, local, this);
         LOG.debug("session {}: connection from {}", session.id(), remote);
         session.start(server.limiter().fromIp(remote.getAddress()), server.limiter().total());
+        // while connect plugins delay the greeting, one read notices a client that talks first, or hangs up
+        drain();
         ctx.fireChannelActive();
     }
 
@@ -91,6 +95,22 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
             framer().pause();
         }
         drain();
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        noteInputWaiting();
+        ctx.fireChannelReadComplete();
+    }
+
+    private void noteInputWaiting() {
+        SmtpFrameDecoder decoder = framer();
+        inputWaiting = !pending.isEmpty() || (decoder != null && decoder.holdsPartialLine());
+    }
+
+    @Override
+    public boolean inputWaiting() {
+        return inputWaiting;
     }
 
     /** Lines read but not yet answered; for tests. */
@@ -148,6 +168,7 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
             draining = false;
         }
         flush();
+        noteInputWaiting();
         if (session.closed()) {
             pending.clear();
             return;

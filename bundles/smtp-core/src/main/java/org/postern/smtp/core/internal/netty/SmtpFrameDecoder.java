@@ -92,6 +92,11 @@ final class SmtpFrameDecoder extends ByteToMessageDecoder {
     }
 
     /** Drops bytes received but not yet framed (a partial line), and any too-long line being skipped. */
+    /** True when bytes of a line not yet complete are held. */
+    boolean holdsPartialLine() {
+        return internalBuffer().isReadable();
+    }
+
     void discardBuffered() {
         discarding = false;
         if (internalBuffer().isReadable()) {

@@ -17,8 +17,10 @@ final class SessionState implements Session {
     private volatile String authMechanism;
     private volatile String tlsDescription;
     private volatile String remoteHost;
+    private final java.util.function.BooleanSupplier inputWaiting;
 
-    SessionState(String id, InetSocketAddress remote, InetSocketAddress local) {
+    SessionState(String id, InetSocketAddress remote, InetSocketAddress local, java.util.function.BooleanSupplier inputWaiting) {
+        this.inputWaiting = inputWaiting;
         this.id = id;
         this.remote = remote;
         this.local = local;
@@ -42,6 +44,11 @@ final class SessionState implements Session {
     @Override
     public InetSocketAddress localAddress() {
         return local;
+    }
+
+    @Override
+    public boolean inputWaiting() {
+        return inputWaiting.getAsBoolean();
     }
 
     @Override

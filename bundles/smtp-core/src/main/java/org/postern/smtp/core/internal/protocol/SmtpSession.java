@@ -92,7 +92,7 @@ public final class SmtpSession {
         this.support = support;
         this.reverseLookup = reverseLookup;
         this.transport = transport;
-        this.state = new SessionState(id, remote, local);
+        this.state = new SessionState(id, remote, local, transport::inputWaiting);
         this.auth = new AuthExchange(this, authFailureBudget);
         this.client = new PluginConversation(this, runner);
     }

@@ -7,6 +7,12 @@ import java.util.concurrent.Executor;
 public interface Transport {
     void send(Reply reply);
 
+    /**
+     * True when the client has sent input the session has not yet taken: lines held back, or part of a line.
+     * Read from any thread; current as of the last read from the connection.
+     */
+    boolean inputWaiting();
+
     /** Writes out the replies sent so far now, not at the end of the batch of lines being answered. */
     void flush();
 

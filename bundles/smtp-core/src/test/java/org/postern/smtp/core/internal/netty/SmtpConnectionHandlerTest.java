@@ -15,19 +15,22 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.postern.smtp.api.ConnectHook;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.HookType;
 import org.postern.smtp.api.QueueHook;
 import org.postern.smtp.api.RcptHook;
+import org.postern.smtp.api.Session;
 import org.postern.smtp.core.internal.dispatch.HookChains;
 import org.postern.smtp.core.internal.dispatch.HookRunner;
 import org.postern.smtp.core.internal.dispatch.Statistics;
 import org.postern.smtp.core.internal.dispatch.TestHooks;
-import org.postern.smtp.core.internal.protocol.SessionSettings;
 import org.postern.smtp.core.internal.protocol.SessionSettings.BareLineEndings;
+import org.postern.smtp.core.internal.protocol.SessionSettings;
 
 /** Framing, pipelining and back-pressure on an EmbeddedChannel. */
 class SmtpConnectionHandlerTest {
@@ -96,6 +99,26 @@ class SmtpConnectionHandlerTest {
         assertTrue(lines[5].startsWith("250 2.1.0"));
         assertTrue(lines[6].startsWith("250 2.1.5"));
         assertEquals("250 2.0.0 OK", lines[7]);
+    }
+
+    @Test
+    void inputSentBeforeTheGreetingIsSeenByAPluginThatWaits() {
+        CompletableFuture<HookResult> held = new CompletableFuture<>();
+        AtomicReference<Session> session = new AtomicReference<>();
+        connect(new TestHooks().add(HookType.CONNECT, "earlytalker", 10, (ConnectHook) ctx -> {
+            session.set(ctx.session());
+            return HookResult.later(held);
+        }).chains());
+        assertEquals("", output());
+        assertFalse(session.get().inputWaiting());
+        write("EHLO ear");
+        assertTrue(session.get().inputWaiting(), "part of a line");
+        held.complete(HookResult.declined());
+        channel.runPendingTasks();
+        assertEquals("220 mx.test ESMTP ready\r\n", output());
+        write("ly.example\r\n");
+        assertTrue(output().startsWith("250-mx.test"));
+        assertFalse(session.get().inputWaiting(), "the line was taken");
     }
 
     @Test

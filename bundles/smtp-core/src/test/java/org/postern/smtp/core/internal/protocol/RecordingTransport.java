@@ -30,6 +30,18 @@ public final class RecordingTransport implements Transport {
     public void flush() {
     }
 
+    private boolean inputWaiting;
+
+    /** Makes the client one that has sent input the session has not taken yet. */
+    public void inputWaiting(boolean waiting) {
+        inputWaiting = waiting;
+    }
+
+    @Override
+    public boolean inputWaiting() {
+        return inputWaiting;
+    }
+
     @Override
     public CompletableFuture<SmtpLine> nextLine() {
         CompletableFuture<SmtpLine> line = new CompletableFuture<>();
