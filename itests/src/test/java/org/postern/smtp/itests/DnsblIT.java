@@ -87,8 +87,7 @@ public class DnsblIT extends PosternTestSupport {
     @Test
     public void aDnsServerThatNeverAnswersLetsTheClientInAfterTheTimeout() throws Exception {
         try (DatagramSocket silent = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
-            configAdmin.getConfiguration("org.postern.dns", "?").update(new java.util.Hashtable<>(Map.of(
-                    "nameservers", "127.0.0.1:" + silent.getLocalPort(), "timeout.ms", 400L)));
+            useNameserver("127.0.0.1:" + silent.getLocalPort(), 400);
             int port = serverWithZones("bl.test");
             long start = System.nanoTime();
             String reply = greeting(port);

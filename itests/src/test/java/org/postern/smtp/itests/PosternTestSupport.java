@@ -90,10 +90,13 @@ public abstract class PosternTestSupport {
         useNameserver(address, 2000);
     }
 
-    /** Points the server's resolver at a DNS server (a silent one to test timeouts) with this timeout. */
+    /**
+     * Points the server's resolver at a DNS server (a silent one to test timeouts) with this timeout, and at it
+     * alone: not at this machine's /etc/hosts.
+     */
     protected void useNameserver(String address, long timeoutMillis) throws IOException {
         configAdmin.getConfiguration("org.postern.dns", "?").update(new Hashtable<>(Map.of(
-                "nameservers", address, "timeout.ms", timeoutMillis)));
+                "nameservers", address, "timeout.ms", timeoutMillis, "hosts.file", false)));
     }
 
     /** A bundle of this build, by its module name under bundles/. */

@@ -11,6 +11,8 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.osgi.service.component.annotations.Activate;
@@ -63,14 +65,19 @@ public final class NettyResolver implements Resolver {
 
         @AttributeDefinition(description = "Seconds a missing name or record is remembered at most (RFC 2308)")
         long max_negative_ttl() default 3_600;
+
+        @AttributeDefinition(description = "Answer reverse lookups of the addresses in /etc/hosts from it, before DNS, as the system resolver does")
+        boolean hosts_file() default true;
     }
 
     private final EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private volatile Lookups lookups;
+    private volatile Map<InetAddress, String> hostsFileNames;
 
     @Activate
     public NettyResolver(Config config) {
         lookups = lookups(config);
+        hostsFileNames = config.hosts_file() ? HostsFile.canonicalNames(HostsFile.SYSTEM) : Map.of();
         LOG.info("DNS resolver asking {}", lookups.servers());
     }
 
@@ -78,6 +85,7 @@ public final class NettyResolver implements Resolver {
     void modified(Config config) {
         Lookups replaced = lookups;
         lookups = lookups(config);
+        hostsFileNames = config.hosts_file() ? HostsFile.canonicalNames(HostsFile.SYSTEM) : Map.of();
         LOG.info("DNS resolver reconfigured, asking {}", lookups.servers());
         long grace = replaced.servers().size() * config.timeout_ms() + 1000;
         loop.schedule(replaced::close, grace, TimeUnit.MILLISECONDS);
@@ -118,6 +126,10 @@ public final class NettyResolver implements Resolver {
 
     @Override
     public CompletionStage<List<String>> ptr(InetAddress address) {
+        String local = hostsFileNames.get(address);
+        if (local != null) {
+            return CompletableFuture.completedFuture(List.of(local));
+        }
         String zone = address.getAddress().length == 4 ? ".in-addr.arpa" : ".ip6.arpa";
         return lookups.lookup(DnsNames.reversed(address) + zone, PTR);
     }
