@@ -96,7 +96,10 @@ final class ServerProcess implements AutoCloseable {
         java.util.regex.Pattern active = java.util.regex.Pattern.compile("plugin " + java.util.regex.Pattern.quote(pluginName) + "(:\\S+)? at order");
         while (!active.matcher(log()).find()) {
             if (System.currentTimeMillis() > deadline) {
-                throw new AssertionError("plugin " + pluginName + " not active within 30 s:\n" + log());
+                String log = log();
+                // the caller never gets this server to close
+                close();
+                throw new AssertionError("plugin " + pluginName + " not active within 30 s:\n" + log);
             }
             Thread.sleep(50);
         }
