@@ -11,6 +11,7 @@ import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.LogLevel;
 import org.postern.smtp.api.RcptContext;
 import org.postern.smtp.api.RcptHook;
+import org.postern.smtp.api.SharedNotes;
 import org.postern.smtp.api.propertytypes.HookOrder;
 import org.postern.smtp.api.propertytypes.PosternHook;
 import org.postern.smtp.api.propertytypes.PosternPlugin;
@@ -40,6 +41,12 @@ public final class RcptOk implements RcptHook {
         if (ctx.session().authenticatedUser().isPresent()) {
             // qpsmtpd's relay_client: a client that authenticated may send anywhere
             ctx.log(LogLevel.INFO, "pass: authenticated as " + ctx.session().authenticatedUser().get());
+            return HookResult.ok();
+        }
+        if (ctx.session().notes().get(SharedNotes.RELAY_CLIENT).orElse(false)) {
+            // marked by the relay plugin. qpsmtpd accepts every immune client here, whitelisted hosts and
+            // senders included; a DNS whitelist vouches for a sender's mail, not for relaying it, so not those
+            ctx.log(LogLevel.INFO, "pass: relay client");
             return HookResult.ok();
         }
         String host = ctx.recipient().normalizedHost().orElse(null);

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.ReturnCode;
+import org.postern.smtp.api.SharedNotes;
 import org.postern.smtp.testkit.TestContext;
 
 class RcptOkTest {
@@ -43,6 +44,15 @@ class RcptOkTest {
     @Test
     void authenticatedClientsMayRelay() {
         ctx.session().authenticated("alice");
+        assertEquals(ReturnCode.OK, answerFor("<bob@anywhere.example>"));
+    }
+
+    @Test
+    void relayClientsMayRelayButWhitelistedHostsAndSendersMayNot() {
+        ctx.session().notes().put(SharedNotes.WHITELIST_HOST, true);
+        ctx.transaction().notes().put(SharedNotes.WHITELIST_SENDER, true);
+        assertEquals(ReturnCode.DENY, answerFor("<bob@anywhere.example>"), "a whitelist is no licence to relay");
+        ctx.session().notes().put(SharedNotes.RELAY_CLIENT, true);
         assertEquals(ReturnCode.OK, answerFor("<bob@anywhere.example>"));
     }
 
