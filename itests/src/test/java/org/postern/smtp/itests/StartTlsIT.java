@@ -138,11 +138,17 @@ public class StartTlsIT extends PosternTestSupport {
     }
 
     @Test
-    public void whatWasLearntBeforeStartTlsIsForgotten() throws Exception {
+    public void whatWasLearntFromTheClientBeforeStartTlsIsForgottenWhatTheConnectionToldIsNot() throws Exception {
         org.postern.smtp.api.NoteKey<String> learnt = org.postern.smtp.api.NoteKey.of("test.learnt", String.class);
         List<String> seenAtEhlo = new java.util.concurrent.CopyOnWriteArrayList<>();
+        hook(HookType.CONNECT, 10, ctx -> {
+            // as the relay plugin marks a client by its address
+            ctx.session().notes().put(org.postern.smtp.api.SharedNotes.RELAY_CLIENT, true);
+            return HookResult.declined();
+        });
         hook(HookType.EHLO, 10, ctx -> {
-            seenAtEhlo.add(ctx.session().notes().get(learnt).orElse("nothing") + (ctx.session().tls() ? " (tls)" : ""));
+            seenAtEhlo.add(ctx.session().notes().get(learnt).orElse("nothing") + (ctx.session().tls() ? " (tls)" : "")
+                    + " relay " + ctx.session().notes().get(org.postern.smtp.api.SharedNotes.RELAY_CLIENT).orElse(false));
             ctx.session().notes().put(learnt, "said EHLO");
             return HookResult.declined();
         });
@@ -153,7 +159,8 @@ public class StartTlsIT extends PosternTestSupport {
                 "    smtp.starttls(context=ssl._create_unverified_context())",
                 "    smtp.ehlo('python.example')");
         python(script, port);
-        assertEquals("RFC 3207 4.2: the session's notes start afresh", List.of("nothing", "nothing (tls)"), seenAtEhlo);
+        assertEquals("RFC 3207 4.2: what the client said is forgotten, its address still counts",
+                List.of("nothing relay true", "nothing (tls) relay true"), seenAtEhlo);
     }
 
     @Test

@@ -22,4 +22,11 @@ final class ConcurrentNotes implements Notes {
     public void remove(NoteKey<?> key) {
         values.remove(key);
     }
+
+    @Override
+    public Notes copy() {
+        ConcurrentNotes copy = new ConcurrentNotes();
+        copy.values.putAll(values);
+        return copy;
+    }
 }

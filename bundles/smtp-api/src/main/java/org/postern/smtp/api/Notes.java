@@ -12,6 +12,13 @@ public interface Notes {
 
     void remove(NoteKey<?> key);
 
+    /**
+     * Independent notes holding the same values now.
+     *
+     * @since 1.2
+     */
+    Notes copy();
+
     /** Empty notes that may be read and written from several threads. */
     static Notes create() {
         return new ConcurrentNotes();

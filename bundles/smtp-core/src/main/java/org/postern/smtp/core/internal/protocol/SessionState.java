@@ -11,6 +11,8 @@ final class SessionState implements Session {
     private final InetSocketAddress remote;
     private final InetSocketAddress local;
     private volatile Notes notes = Notes.create();
+    /** The notes as the greeting went out: what plugins learnt from the connection, before the client said a word. */
+    private volatile Notes notesAtGreeting = Notes.create();
     private volatile String heloHost;
     private volatile boolean extended;
     private volatile String authenticatedUser;
@@ -81,13 +83,21 @@ final class SessionState implements Session {
     }
 
     /** TLS is on: RFC 3207 4.2, everything learnt from the client before is forgotten. */
+    void greeted() {
+        notesAtGreeting = notes.copy();
+    }
+
+    /**
+     * RFC 3207 4.2: what was learnt from the client before TLS is forgotten; what the connection itself told
+     * plugins before the greeting (a relay client by its address, a DNS whitelisting) still holds.
+     */
     void tlsStarted(String description) {
         tlsDescription = description;
         heloHost = null;
         extended = false;
         authenticatedUser = null;
         authMechanism = null;
-        notes = Notes.create();
+        notes = notesAtGreeting.copy();
     }
 
     /** Protocol and cipher, e.g. {@code TLSv1.3:TLS_AES_256_GCM_SHA384}, or null. */

@@ -139,7 +139,10 @@ public final class SmtpSession {
                 .thenApply(this::onlyRefusalsAtPreConnection)
                 .thenCompose(answer -> respondOr(HookType.PRE_CONNECTION, answer, null,
                         () -> hook(HookType.CONNECT, plain()).thenCompose(connected -> respondOr(HookType.CONNECT, connected, null,
-                                () -> reply(new Reply(220, null, List.of(greeting)))))))
+                                () -> {
+                            state.greeted();
+                            return reply(new Reply(220, null, List.of(greeting)));
+                        }))))
                 .exceptionallyCompose(error -> {
                     // a client not yet greeted is refused and let go
                     HookFailure failure = hookFailure(error);
