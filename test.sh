@@ -2,7 +2,8 @@
 # Runs every test: unit tests, pax-exam integration tests, and the distribution driven by real clients.
 # Installs what the tests run against from Debian's packages when it is missing: the real clients (swaks,
 # python3), the reference implementation (qpsmtpd), which ReferenceRepliesIT runs side by side, and the
-# daemons plugins are tested against (dnsmasq for dnsbl, SpamAssassin's spamd for spamassassin).
+# daemons and programs plugins are tested against (dnsmasq for the DNS plugins, SpamAssassin's spamd for
+# spamassassin, fortune for quit_fortune).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -12,6 +13,7 @@ command -v python3 >/dev/null || missing+=(python3)
 command -v qpsmtpd-forkserver >/dev/null || missing+=(qpsmtpd)
 command -v dnsmasq >/dev/null || [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
 command -v spamd >/dev/null || [ -x /usr/sbin/spamd ] || missing+=(spamd)
+[ -x /usr/games/fortune ] || missing+=(fortune-mod)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "test.sh: installing ${missing[*]}" >&2
     sudo_cmd=""
