@@ -25,6 +25,7 @@ public final class TestTransaction implements Transaction {
     private Address sender;
     private byte[] message = new byte[0];
     private int bodyStart;
+    private TestHeader header;
 
     public TestTransaction sender(String path) {
         sender = Address.parse(path).orElseThrow(() -> new IllegalArgumentException("not a path: " + path));
@@ -41,6 +42,7 @@ public final class TestTransaction implements Transaction {
         message = wire.getBytes(StandardCharsets.ISO_8859_1);
         int end = wire.indexOf("\r\n\r\n");
         bodyStart = end < 0 ? 0 : end + 4;
+        header = end < 0 ? null : TestHeader.parse(wire.substring(0, end));
         return this;
     }
 
@@ -59,9 +61,10 @@ public final class TestTransaction implements Transaction {
         return List.copyOf(recipients);
     }
 
+    /** The header parsed from the message's header section, once {@link #message} gave one. */
     @Override
     public Optional<MessageHeader> header() {
-        return Optional.empty();
+        return Optional.ofNullable(header);
     }
 
     @Override
