@@ -25,7 +25,10 @@ final class ServerProcess implements AutoCloseable {
         this.process = process;
     }
 
-    /** bin/postern with its own etc/ (the defaults, on a free port), data/ and deploy/ folders. */
+    /**
+     * bin/postern with its own etc/ (the defaults, on a free port), data/ and an empty deploy/ folder: the core
+     * with rcpt_ok and queue/maildir, without the default plugin set (see {@link #posternAsShipped}).
+     */
     static ServerProcess postern(String name, String... options) throws Exception {
         return postern(name, "", Map.of(), options);
     }
@@ -49,6 +52,8 @@ final class ServerProcess implements AutoCloseable {
         Files.writeString(etc.resolve("org.postern.smtp.server.cfg"), extra.toString(), java.nio.file.StandardOpenOption.APPEND);
         List<String> command = new java.util.ArrayList<>(List.of(POSTERN_HOME.resolve("bin/postern").toString(),
                 "--etc", etc.toString(), "--data", base.resolve("data").toString(), "--deploy", base.resolve("deploy").toString()));
+        // an existing (empty) deploy/ keeps bin/postern from seeding it with the default plugin set
+        Files.createDirectories(base.resolve("deploy"));
         command.addAll(List.of(options));
         ProcessBuilder builder = new ProcessBuilder(command);
         if (!javaOptions.isEmpty()) {
@@ -64,12 +69,30 @@ final class ServerProcess implements AutoCloseable {
      * {@link #qpsmtpdWithPlugins}.
      */
     static ServerProcess posternWithPlugins(String name, Map<String, String> etcLines, List<String> bundles) throws Exception {
+        List<Path> jars = new java.util.ArrayList<>();
+        for (String bundle : bundles) {
+            String jar = bundle + "-" + System.getProperty("postern.version") + ".jar";
+            jars.add(Path.of(System.getProperty("postern.bundles"), bundle, "target", jar));
+        }
+        return posternDeploying(name, etcLines, jars);
+    }
+
+    /**
+     * bin/postern as the distribution ships it: its default plugin set (the jars in the distribution's deploy/)
+     * in its own deploy/ folder, with lines added to etc/ files as in {@link #posternWithPlugins}.
+     */
+    static ServerProcess posternAsShipped(String name, Map<String, String> etcLines) throws Exception {
+        try (Stream<Path> shipped = Files.list(POSTERN_HOME.resolve("deploy"))) {
+            return posternDeploying(name, etcLines, shipped.filter(file -> file.toString().endsWith(".jar")).toList());
+        }
+    }
+
+    private static ServerProcess posternDeploying(String name, Map<String, String> etcLines, List<Path> jars) throws Exception {
         Path base = Files.createTempDirectory("postern-" + name);
         Path etc = Files.createDirectories(base.resolve("etc"));
         Path deploy = Files.createDirectories(base.resolve("deploy"));
-        for (String bundle : bundles) {
-            String jar = bundle + "-" + System.getProperty("postern.version") + ".jar";
-            Files.copy(Path.of(System.getProperty("postern.bundles"), bundle, "target", jar), deploy.resolve(jar));
+        for (Path jar : jars) {
+            Files.copy(jar, deploy.resolve(jar.getFileName()));
         }
         int port = freePort();
         try (Stream<Path> defaults = Files.list(POSTERN_HOME.resolve("etc"))) {
