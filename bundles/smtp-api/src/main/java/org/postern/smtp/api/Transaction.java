@@ -14,6 +14,15 @@ import org.osgi.annotation.versioning.ProviderType;
  */
 @ProviderType
 public interface Transaction {
+    /**
+     * A short id unique within this server run, for log lines: the session's id and the transaction's number in
+     * the session ({@code <session id>.1}); the number moves on when a transaction that had a sender ends (RSET,
+     * a new HELO/EHLO, the end of DATA), so the commands before a MAIL share the id of the transaction it begins.
+     *
+     * @since 1.3
+     */
+    String id();
+
     /** The envelope sender, once MAIL was accepted. */
     Optional<Address> sender();
 

@@ -26,6 +26,18 @@ public final class TestTransaction implements Transaction {
     private byte[] message = new byte[0];
     private int bodyStart;
     private TestHeader header;
+    private String id = "test.1";
+
+    /** The transaction's id ({@code test.1} unless set). */
+    public TestTransaction id(String transactionId) {
+        id = transactionId;
+        return this;
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
 
     public TestTransaction sender(String path) {
         sender = Address.parse(path).orElseThrow(() -> new IllegalArgumentException("not a path: " + path));

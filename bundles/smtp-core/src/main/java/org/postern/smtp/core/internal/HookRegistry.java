@@ -5,9 +5,9 @@ import java.util.AbstractMap.SimpleImmutableEntry;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
@@ -162,15 +162,9 @@ public final class HookRegistry {
         if (value == null) {
             return null;
         }
-        String text = value.toString().trim().toUpperCase(Locale.ROOT).replaceFirst("^LOG", "");
-        LogLevel[] levels = LogLevel.values();
-        if (text.matches("[0-7]")) {
-            return levels[levels.length - 1 - Integer.parseInt(text)];
-        }
-        for (LogLevel level : levels) {
-            if (level.name().equals(text) || (level == LogLevel.WARN && text.equals("WARNING"))) {
-                return level;
-            }
+        Optional<LogLevel> level = LogLevel.parse(value.toString());
+        if (level.isPresent()) {
+            return level.get();
         }
         LOG.error("plugin {}: {}={} is not a log level (debug, info, notice, warn, error, crit, alert, emerg or 0-7); all lines kept",
                 plugin, LOG_LEVEL, value);

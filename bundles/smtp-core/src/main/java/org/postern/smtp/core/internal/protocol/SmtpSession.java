@@ -69,6 +69,8 @@ public final class SmtpSession {
     private final PluginConversation client;
     private final long startedMillis = System.currentTimeMillis();
     private TransactionState transaction;
+    /** The current transaction's number in this session, in its id. */
+    private int transactions;
     private HookChains chains = HookChains.EMPTY;
     // volatile: read by administrators' commands and the idle timer
     private volatile Phase phase = Phase.COMMANDS;
@@ -85,7 +87,6 @@ public final class SmtpSession {
             Transport transport, Statistics statistics, AuthFailureBudget authFailureBudget) {
         this.settings = settings;
         this.greeting = settings.me() + " " + settings.greeting();
-        this.transaction = new TransactionState(settings.spoolFolder());
         this.statistics = statistics;
         this.runner = runner;
         this.hookChains = hookChains;
@@ -93,6 +94,7 @@ public final class SmtpSession {
         this.reverseLookup = reverseLookup;
         this.transport = transport;
         this.state = new SessionState(id, remote, local, transport::inputWaiting);
+        this.transaction = nextTransaction();
         this.auth = new AuthExchange(this, authFailureBudget);
         this.client = new PluginConversation(this, runner);
     }
@@ -726,9 +728,17 @@ public final class SmtpSession {
         return decision.close() ? respond(decision) : resetTransaction().thenCompose(v -> reply(decision.reply()));
     }
 
+    /** A new transaction; its number moves on only once a transaction began (MAIL was accepted), not at each reset. */
+    private TransactionState nextTransaction() {
+        if (transaction == null || transaction.sender().isPresent()) {
+            transactions++;
+        }
+        return new TransactionState(state.id() + "." + transactions, settings.spoolFolder());
+    }
+
     CompletableFuture<Void> resetTransaction() {
         TransactionState ending = transaction;
-        transaction = new TransactionState(settings.spoolFolder());
+        transaction = nextTransaction();
         if (!chains.has(HookType.RESET_TRANSACTION)) {
             discard(ending);
             return completedFuture(null);
@@ -792,7 +802,7 @@ public final class SmtpSession {
                     send(Responses.INTERNAL_ERROR);
                     enter(Phase.COMMANDS);
                     discard(transaction);
-                    transaction = new TransactionState(settings.spoolFolder());
+                    transaction = nextTransaction();
                 }
             }
             if (errors >= settings.maxErrors() && !ending()) {

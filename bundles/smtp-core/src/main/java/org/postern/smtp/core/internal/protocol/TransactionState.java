@@ -31,11 +31,21 @@ final class TransactionState implements Transaction, HookContexts.Discardable {
     private volatile boolean discarded;
     private volatile long size;
     private final Path spoolFolder;
+    private final String id;
     private final List<Path> tempFiles = new CopyOnWriteArrayList<>();
 
-    /** @param spoolFolder where the body spills over and plugins' temporary files go */
-    TransactionState(Path spoolFolder) {
+    /**
+     * @param id the transaction's id, for logs
+     * @param spoolFolder where the body spills over and plugins' temporary files go
+     */
+    TransactionState(String id, Path spoolFolder) {
+        this.id = id;
         this.spoolFolder = spoolFolder;
+    }
+
+    @Override
+    public String id() {
+        return id;
     }
 
     void sender(Address sender, Map<String, String> parameters) {

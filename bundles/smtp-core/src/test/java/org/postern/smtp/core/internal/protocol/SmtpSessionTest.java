@@ -125,6 +125,23 @@ class SmtpSessionTest {
     }
 
     @Test
+    void eachTransactionHasTheSessionsIdAndItsNumber() {
+        List<String> ids = new ArrayList<>();
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000, hooks -> hooks
+                .add(HookType.MAIL, "ids", 10, (MailHook) ctx -> {
+                    ids.add(ctx.transaction().id());
+                    return HookResult.declined();
+                }));
+        inData(session);
+        say(session, ".");
+        say(session, "MAIL FROM:<a@b.example>");
+        say(session, "RSET");
+        say(session, "MAIL FROM:<a@b.example>");
+        String sessionId = session.id();
+        assertEquals(List.of(sessionId + ".1", sessionId + ".2", sessionId + ".3"), ids);
+    }
+
+    @Test
     void aRefusalWithDoneAtDataHeadersEndReadsTheRestOfTheMessageThenAnswersOnce() {
         SmtpSession session = session(BareLineEndings.REJECT, 100_000, hooks -> hooks
                 .add(HookType.DATA_HEADERS_END, "refuse", 10, (DataHeadersEndHook) ctx -> HookResult.done(554, "go away")));
