@@ -33,6 +33,17 @@ public final class PluginConventions {
     }
 
     /**
+     * Perl's truth, which qpsmtpd's plugin arguments have: false when empty (after trimming), {@code 0}, or the
+     * {@code false} an administrator used to Java may write; true otherwise ({@code 1}, {@code yes}, …).
+     *
+     * @since 1.3
+     */
+    public static boolean perlTrue(String option) {
+        String value = option == null ? "" : option.strip();
+        return !value.isEmpty() && !value.equals("0") && !value.equalsIgnoreCase("false");
+    }
+
+    /**
      * qpsmtpd's {@code get_reject_type}: {@code temp}/{@code soft} → DENYSOFT, {@code perm}/{@code hard} →
      * DENY, {@code disconnect} → DENY_DISCONNECT, {@code temp_disconnect} → DENYSOFT_DISCONNECT; empty or
      * anything else → the fallback.

@@ -12,6 +12,20 @@ public final class SharedNotes {
     /** Connection: the client host is whitelisted (by {@code whitelist} or {@code dns_whitelist_soft}). */
     public static final NoteKey<Boolean> WHITELIST_HOST = NoteKey.of("whitelisthost", Boolean.class);
 
+    /**
+     * Connection: the HELO name is whitelisted (by {@code whitelist}'s {@code whitelisthelo}).
+     *
+     * @since 1.3
+     */
+    public static final NoteKey<Boolean> WHITELIST_HELO = NoteKey.of("whitelisthelo", Boolean.class);
+
+    /**
+     * Transaction: how many of the recipients are whitelisted (by {@code whitelist}'s {@code whitelistrcpt}).
+     *
+     * @since 1.3
+     */
+    public static final NoteKey<Integer> WHITELIST_RCPT = NoteKey.of("whitelistrcpt", Integer.class);
+
     /** Transaction: the sender is whitelisted (by {@code whitelist}). */
     public static final NoteKey<Boolean> WHITELIST_SENDER = NoteKey.of("whitelistsender", Boolean.class);
 

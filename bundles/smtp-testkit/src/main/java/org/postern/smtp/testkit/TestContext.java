@@ -10,13 +10,14 @@ import org.postern.smtp.api.AuthContext;
 import org.postern.smtp.api.ConfigContext;
 import org.postern.smtp.api.HookContext;
 import org.postern.smtp.api.LogLevel;
+import org.postern.smtp.api.LoggingContext;
 import org.postern.smtp.api.MailContext;
 import org.postern.smtp.api.RcptContext;
 
 /**
  * A hook context for unit tests: config items from {@link #withConfig(String, String...)}, log lines captured in
- * {@link #logged()}, a scripted {@link #client()}. {@link #rcpt(String)} and {@link #mail(String)} give the contexts
- * of those hooks.
+ * {@link #logged()}, a scripted {@link #client()}. {@link #rcpt(String)}, {@link #mail(String)} and
+ * {@link #logging(LogLevel, String, String, String)} give the contexts of those hooks.
  */
 public class TestContext implements HookContext {
     private final TestSession session = new TestSession();
@@ -115,6 +116,39 @@ public class TestContext implements HookContext {
             }
         }
         return new Rcpt();
+    }
+
+    /**
+     * The context of the logging hook for one line of this context's session: {@code plugin} empty for the core's
+     * own lines, {@code hook} empty outside a hook.
+     */
+    public LoggingContext logging(LogLevel level, String plugin, String hook, String text) {
+        final class Logging extends Forwarding implements LoggingContext {
+            Logging() {
+                super(TestContext.this);
+            }
+
+            @Override
+            public LogLevel level() {
+                return level;
+            }
+
+            @Override
+            public String hookName() {
+                return hook;
+            }
+
+            @Override
+            public String pluginName() {
+                return plugin;
+            }
+
+            @Override
+            public String text() {
+                return text;
+            }
+        }
+        return new Logging();
     }
 
     /** The context of the mail hook for this sender path. */

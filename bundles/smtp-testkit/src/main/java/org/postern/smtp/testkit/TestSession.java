@@ -10,6 +10,7 @@ public final class TestSession implements Session {
     private final Notes notes = Notes.create();
     private InetSocketAddress remote = new InetSocketAddress("192.0.2.1", 40000);
     private String heloHost = "client.example";
+    private boolean extended = true;
     private String authenticatedUser;
     private String remoteHost;
     private boolean inputWaiting;
@@ -28,6 +29,12 @@ public final class TestSession implements Session {
     /** Makes the client one that has sent input not yet read, as an early talker has. */
     public TestSession inputWaiting(boolean waiting) {
         inputWaiting = waiting;
+        return this;
+    }
+
+    /** Whether the client greeted with EHLO (true unless set) or HELO. */
+    public TestSession extended(boolean saidEhlo) {
+        extended = saidEhlo;
         return this;
     }
 
@@ -89,7 +96,7 @@ public final class TestSession implements Session {
 
     @Override
     public boolean extended() {
-        return true;
+        return extended;
     }
 
     @Override

@@ -90,7 +90,7 @@ public final class Earlytalker implements ConnectHook, DataHook, MailHook, RcptH
     public Earlytalker(Config config) {
         this.waitMillis = waitMillis(config.wait$());
         this.reject = config.reject();
-        this.deferReject = perlTrue(config.defer$_$reject());
+        this.deferReject = PluginConventions.perlTrue(config.defer$_$reject());
         // qpsmtpd's register: a reject_type left out is perm, but temp with defer-reject
         this.rejectType = !config.reject__type().isBlank() ? config.reject__type() : deferReject ? "temp" : "perm";
         this.checkAt = checkAt(config.check$_$at());
@@ -102,12 +102,6 @@ public final class Earlytalker implements ConnectHook, DataHook, MailHook, RcptH
         }
         LOG.error("configuration {}: key 'wait' must not be negative, not {}; waiting 1 s", PID, seconds);
         return 1000;
-    }
-
-    /** Perl's truth, which qpsmtpd's options have, and the {@code false} a Java administrator may write. */
-    private static boolean perlTrue(String value) {
-        String option = value.strip();
-        return !option.isEmpty() && !option.equals("0") && !option.equalsIgnoreCase("false");
     }
 
     /** qpsmtpd's check-at may be given several times; here its values are one comma-separated list. */
