@@ -17,6 +17,7 @@ import org.postern.smtp.api.PluginConventions;
 import org.postern.smtp.api.ReturnCode;
 import org.postern.smtp.api.SharedNotes;
 import org.postern.smtp.api.dns.DnsFailure;
+import org.postern.smtp.testkit.HookResults;
 import org.postern.smtp.testkit.TestContext;
 import org.postern.smtp.testkit.TestResolver;
 
@@ -30,7 +31,7 @@ class DnsWhitelistSoftTest {
     /** The hook's answer, once its lookups are back. */
     private HookResult connect(DnsWhitelistSoft plugin) {
         HookResult result = plugin.onConnect(ctx);
-        return result.pending().map(later -> later.toCompletableFuture().join()).orElse(result);
+        return HookResults.settled(result);
     }
 
     private Optional<Boolean> whitelisted() {

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.ReturnCode;
 import org.postern.smtp.api.SharedNotes;
+import org.postern.smtp.testkit.HookResults;
 import org.postern.smtp.testkit.TestConfig;
 import org.postern.smtp.testkit.TestContext;
 import org.postern.smtp.testkit.TestResolver;
@@ -23,7 +24,7 @@ class DnsblTest {
 
     private HookResult connect(Map<String, String> options) {
         HookResult answer = new Dnsbl(config(options), dns).onConnect(ctx);
-        return answer.pending().map(stage -> stage.toCompletableFuture().join()).orElse(answer);
+        return HookResults.settled(answer);
     }
 
     private HookResult connect() {

@@ -15,6 +15,7 @@ import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.NoteKey;
 import org.postern.smtp.api.ReturnCode;
 import org.postern.smtp.api.SharedNotes;
+import org.postern.smtp.testkit.HookResults;
 import org.postern.smtp.testkit.TestConfig;
 import org.postern.smtp.testkit.TestContext;
 
@@ -32,14 +33,9 @@ class EarlytalkerTest {
         return new Earlytalker(TestConfig.of(Earlytalker.Config.class, config));
     }
 
-    /** The hook's answer, waiting for it if it comes later. */
-    private static HookResult answer(HookResult result) throws Exception {
-        return result.pending().isPresent() ? result.pending().get().toCompletableFuture().get(10, TimeUnit.SECONDS) : result;
-    }
-
     private HookResult earlyTalkerAtConnect(Earlytalker plugin) throws Exception {
         ctx.session().inputWaiting(true);
-        return answer(plugin.onConnect(ctx));
+        return HookResults.settled(plugin.onConnect(ctx));
     }
 
     private boolean noted() {
@@ -65,7 +61,7 @@ class EarlytalkerTest {
     void aClientThatTalksDuringTheWaitIsRefusedPermanentlyByDefault() throws Exception {
         HookResult first = plugin(Map.of("wait", 0.5)).onConnect(ctx);
         ctx.session().inputWaiting(true);
-        HookResult refusal = answer(first);
+        HookResult refusal = HookResults.settled(first);
         assertEquals(ReturnCode.DENY, refusal.code());
         assertEquals(List.of(REPLY), refusal.message());
         assertTrue(noted());
@@ -130,7 +126,7 @@ class EarlytalkerTest {
     @Test
     void deferRejectLetsAPoliteClientSendMail() throws Exception {
         Earlytalker plugin = plugin(Map.of("defer-reject", "1"));
-        assertEquals(ReturnCode.DECLINED, answer(plugin.onConnect(ctx)).code());
+        assertEquals(ReturnCode.DECLINED, HookResults.settled(plugin.onConnect(ctx)).code());
         assertEquals(ReturnCode.DECLINED, plugin.onMail(ctx.mail("<a@example.org>")).code());
         assertEquals(ReturnCode.DECLINED, plugin.onRcpt(ctx.rcpt("<b@example.org>")).code());
     }
@@ -160,7 +156,7 @@ class EarlytalkerTest {
         assertEquals(ReturnCode.DECLINED, answer.code());
         assertTrue(ctx.logged().contains("INFO skip, karma 6"), ctx.logged().toString());
         ctx.session().notes().put(Earlytalker.KARMA_HISTORY, 5);
-        assertEquals(ReturnCode.DENY, answer(plugin(Map.of()).onConnect(ctx)).code());
+        assertEquals(ReturnCode.DENY, HookResults.settled(plugin(Map.of()).onConnect(ctx)).code());
     }
 
     @Test
@@ -188,10 +184,10 @@ class EarlytalkerTest {
     @Test
     void checkAtDataWaitsForAPoliteClientAndRefusesOneThatSendsDuringTheWait() throws Exception {
         Earlytalker plugin = plugin(Map.of("check-at", new String[] {"DATA"}));
-        assertEquals(ReturnCode.DECLINED, answer(plugin.onData(ctx)).code());
+        assertEquals(ReturnCode.DECLINED, HookResults.settled(plugin.onData(ctx)).code());
         HookResult first = plugin.onData(ctx);
         ctx.session().inputWaiting(true);
-        assertEquals(ReturnCode.DENY, answer(first).code());
+        assertEquals(ReturnCode.DENY, HookResults.settled(first).code());
     }
 
     @Test

@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -19,6 +18,7 @@ import org.postern.smtp.api.NoteKey;
 import org.postern.smtp.api.ReturnCode;
 import org.postern.smtp.api.SharedNotes;
 import org.postern.smtp.api.dns.DnsFailure;
+import org.postern.smtp.testkit.HookResults;
 import org.postern.smtp.testkit.TestConfig;
 import org.postern.smtp.testkit.TestContext;
 import org.postern.smtp.testkit.TestResolver;
@@ -39,13 +39,8 @@ class FcrdnsTest {
         return new Fcrdns(dns, config(reject, rejectType, 5));
     }
 
-    /** The hook's answer, waiting for it if it comes later. */
-    private static HookResult answer(HookResult result) throws Exception {
-        return result.pending().isPresent() ? result.pending().get().toCompletableFuture().get(10, TimeUnit.SECONDS) : result;
-    }
-
     private HookResult connect(Fcrdns plugin) throws Exception {
-        return answer(plugin.onConnect(ctx));
+        return HookResults.settled(plugin.onConnect(ctx));
     }
 
     private Optional<String> note() {
@@ -66,7 +61,7 @@ class FcrdnsTest {
         ctx.session().remoteHost("mx.example.org");
         HookResult first = plugin("1", "perm").onConnect(ctx);
         assertTrue(first.pending().isPresent(), "the DNS answer is waited for without a thread");
-        assertEquals(ReturnCode.DECLINED, answer(first).code());
+        assertEquals(ReturnCode.DECLINED, HookResults.settled(first).code());
         assertEquals(Optional.of("pass"), note());
         assertEquals(Optional.of(1), karma());
         assertEquals(Optional.of("iprev=pass policy.iprev=192.0.2.1"), authResults());
@@ -133,7 +128,7 @@ class FcrdnsTest {
         TestContext neighbour = new TestContext();
         neighbour.session().remote("2001:db8::26", 40000);
         dns.withPtr("2001:db8::26", "mx6.example.org");
-        assertEquals(ReturnCode.DECLINED, answer(plugin("1", "perm").onConnect(neighbour)).code());
+        assertEquals(ReturnCode.DECLINED, HookResults.settled(plugin("1", "perm").onConnect(neighbour)).code());
         assertEquals(Optional.of("pass"), neighbour.session().notes().get(FCRDNS));
         assertEquals(Optional.empty(), neighbour.session().notes().get(SharedNotes.KARMA));
     }
@@ -147,7 +142,7 @@ class FcrdnsTest {
 
         TestContext unnamed = new TestContext();
         unnamed.session().remote("2001:db8:3::25", 40000);
-        HookResult refused = answer(plugin("1", "perm").onConnect(unnamed));
+        HookResult refused = HookResults.settled(plugin("1", "perm").onConnect(unnamed));
         assertEquals(ReturnCode.DENY, refused.code());
         assertEquals(List.of("No forward-confirmed reverse DNS for " + InetAddress.getByName("2001:db8:3::25").getHostAddress()),
                 refused.message());
@@ -176,7 +171,7 @@ class FcrdnsTest {
 
         dns.withA("b.example.org", "192.0.2.1");
         TestContext second = new TestContext();
-        assertEquals(ReturnCode.DECLINED, answer(plugin("1", "perm").onConnect(second)).code());
+        assertEquals(ReturnCode.DECLINED, HookResults.settled(plugin("1", "perm").onConnect(second)).code());
         assertEquals(Optional.of("pass"), second.session().notes().get(FCRDNS));
     }
 
@@ -188,7 +183,7 @@ class FcrdnsTest {
                 return new CompletableFuture<>();
             }
         };
-        HookResult result = answer(new Fcrdns(silent, config("1", "perm", 1)).onConnect(ctx));
+        HookResult result = HookResults.settled(new Fcrdns(silent, config("1", "perm", 1)).onConnect(ctx));
         assertEquals(ReturnCode.DECLINED, result.code());
         assertEquals(Optional.of("temperror"), note());
         assertTrue(ctx.logged().contains("INFO fail, no DNS answer within 1 s"), ctx.logged().toString());
@@ -229,7 +224,7 @@ class FcrdnsTest {
         TestContext whitelisted = new TestContext();
         whitelisted.session().notes().put(SharedNotes.WHITELIST_HOST, true);
         for (TestContext immune : List.of(authenticated, relay, whitelisted)) {
-            assertEquals(ReturnCode.DECLINED, answer(plugin("1", "perm").onConnect(immune)).code());
+            assertEquals(ReturnCode.DECLINED, HookResults.settled(plugin("1", "perm").onConnect(immune)).code());
             assertEquals(Optional.empty(), immune.session().notes().get(FCRDNS));
         }
         assertEquals(List.of(), dns.asked());

@@ -20,6 +20,7 @@ import org.postern.smtp.api.ReturnCode;
 import org.postern.smtp.api.SharedNotes;
 import org.postern.smtp.api.dns.DnsFailure;
 import org.postern.smtp.api.dns.MxRecord;
+import org.postern.smtp.testkit.HookResults;
 import org.postern.smtp.testkit.TestConfig;
 import org.postern.smtp.testkit.TestContext;
 import org.postern.smtp.testkit.TestResolver;
@@ -43,7 +44,7 @@ class ResolvableFromhostTest {
     /** The hook's answer for this sender, waiting for it when it comes later. */
     private static HookResult answer(ResolvableFromhost plugin, TestContext ctx, String sender) {
         HookResult result = plugin.onMail(ctx.mail(sender));
-        return result.pending().map(later -> later.toCompletableFuture().join()).orElse(result);
+        return HookResults.settled(result);
     }
 
     private HookResult answer(String sender) {

@@ -16,6 +16,7 @@ import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.ReturnCode;
 import org.postern.smtp.api.SharedNotes;
 import org.postern.smtp.api.dns.DnsFailure;
+import org.postern.smtp.testkit.HookResults;
 import org.postern.smtp.testkit.TestConfig;
 import org.postern.smtp.testkit.TestContext;
 import org.postern.smtp.testkit.TestResolver;
@@ -37,7 +38,7 @@ class RhsblTest {
     /** The hook's answer for this sender, once its lookups are back. */
     private HookResult mail(Rhsbl plugin, String sender) {
         HookResult result = plugin.onMail(ctx.mail(sender));
-        return result.pending().map(later -> later.toCompletableFuture().join()).orElse(result);
+        return HookResults.settled(result);
     }
 
     @Test
