@@ -3,7 +3,7 @@
 # Installs what the tests run against from Debian's packages when it is missing: the real clients (swaks,
 # python3), the reference implementation (qpsmtpd), which ReferenceRepliesIT runs side by side, and the
 # daemons and programs plugins are tested against (dnsmasq for the DNS plugins, SpamAssassin's spamd for
-# spamassassin, fortune for quit_fortune).
+# spamassassin, fortune for quit_fortune, rsyslog for logging/syslog).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -14,6 +14,7 @@ command -v qpsmtpd-forkserver >/dev/null || missing+=(qpsmtpd)
 command -v dnsmasq >/dev/null || [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
 command -v spamd >/dev/null || [ -x /usr/sbin/spamd ] || missing+=(spamd)
 [ -x /usr/games/fortune ] || missing+=(fortune-mod)
+command -v rsyslogd >/dev/null || [ -x /usr/sbin/rsyslogd ] || missing+=(rsyslog)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "test.sh: installing ${missing[*]}" >&2
     sudo_cmd=""
