@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import org.slf4j.event.Level;
 
 /** qpsmtpd's log levels, most verbose first. */
 public enum LogLevel {
@@ -19,6 +20,21 @@ public enum LogLevel {
      */
     public int qpsmtpdNumber() {
         return EMERG.ordinal() - ordinal();
+    }
+
+    /**
+     * The slf4j level a line of this level is written at in the server log: NOTICE as INFO, CRIT, ALERT and
+     * EMERG as ERROR ({@code logger.atLevel(level.slf4jLevel()).log(line)}).
+     *
+     * @since 1.3
+     */
+    public Level slf4jLevel() {
+        return switch (this) {
+            case DEBUG -> Level.DEBUG;
+            case INFO, NOTICE -> Level.INFO;
+            case WARN -> Level.WARN;
+            case ERROR, CRIT, ALERT, EMERG -> Level.ERROR;
+        };
     }
 
     /**

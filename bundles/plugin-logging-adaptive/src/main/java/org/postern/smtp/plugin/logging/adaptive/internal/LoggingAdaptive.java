@@ -23,7 +23,6 @@ import org.postern.smtp.api.propertytypes.PosternHook;
 import org.postern.smtp.api.propertytypes.PosternPlugin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.event.Level;
 
 /**
  * qpsmtpd's {@code logging/adaptive}: keeps a session's lines at the {@code reject} level and more severe. Once a
@@ -106,7 +105,7 @@ public final class LoggingAdaptive implements LoggingHook, DenyHook, ResetTransa
 
     @Activate
     public LoggingAdaptive(Config config) {
-        this(config, (level, text) -> LOG.atLevel(slf4jLevel(level)).log(text));
+        this(config, (level, text) -> LOG.atLevel(level.slf4jLevel()).log(text));
     }
 
     LoggingAdaptive(Config config, BiConsumer<LogLevel, String> serverLog) {
@@ -200,14 +199,6 @@ public final class LoggingAdaptive implements LoggingHook, DenyHook, ResetTransa
         serverLog.accept(line.level(), ctx.session().id() + mark + line.text());
     }
 
-    private static Level slf4jLevel(LogLevel level) {
-        return switch (level) {
-            case DEBUG -> Level.DEBUG;
-            case INFO, NOTICE -> Level.INFO;
-            case WARN -> Level.WARN;
-            case ERROR, CRIT, ALERT, EMERG -> Level.ERROR;
-        };
-    }
 
     private static int maxKeptChars(int configured) {
         if (configured < LINE_COST_FLOOR) {

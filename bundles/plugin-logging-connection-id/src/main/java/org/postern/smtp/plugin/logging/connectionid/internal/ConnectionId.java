@@ -43,7 +43,7 @@ public final class ConnectionId implements LoggingHook {
 
     @Activate
     public ConnectionId(Config config) {
-        this(config, ConnectionId::write);
+        this(config, (level, line) -> LOG.atLevel(level.slf4jLevel()).log(line));
     }
 
     ConnectionId(Config config, BiConsumer<LogLevel, String> serverLog) {
@@ -67,15 +67,6 @@ public final class ConnectionId implements LoggingHook {
         return hook.isEmpty() ? "" : " running plugin (" + hook + "):";
     }
 
-    /** At the slf4j level closest to the line's, as the server writes its own lines. */
-    private static void write(LogLevel level, String line) {
-        switch (level) {
-            case DEBUG -> LOG.debug("{}", line);
-            case INFO, NOTICE -> LOG.info("{}", line);
-            case WARN -> LOG.warn("{}", line);
-            default -> LOG.error("{}", line);
-        }
-    }
 
     private static LogLevel loglevel(String value) {
         return LogLevel.parse(value).orElseGet(() -> {

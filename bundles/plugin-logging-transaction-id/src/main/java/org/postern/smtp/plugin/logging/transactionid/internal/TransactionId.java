@@ -42,7 +42,7 @@ public final class TransactionId implements LoggingHook {
 
     @Activate
     public TransactionId(Config config) {
-        this(config, TransactionId::write);
+        this(config, (level, line) -> LOG.atLevel(level.slf4jLevel()).log(line));
     }
 
     TransactionId(Config config, BiConsumer<LogLevel, String> serverLog) {
@@ -65,13 +65,4 @@ public final class TransactionId implements LoggingHook {
         return HookResult.ok();
     }
 
-    /** At the slf4j level closest to the line's, as the server writes its own lines. */
-    private static void write(LogLevel level, String line) {
-        switch (level) {
-            case DEBUG -> LOG.debug("{}", line);
-            case INFO, NOTICE -> LOG.info("{}", line);
-            case WARN -> LOG.warn("{}", line);
-            default -> LOG.error("{}", line);
-        }
-    }
 }

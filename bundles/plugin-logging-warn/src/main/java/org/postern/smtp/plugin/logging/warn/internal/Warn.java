@@ -44,7 +44,7 @@ public final class Warn implements LoggingHook {
 
     @Activate
     public Warn(Config config) {
-        this(config, Warn::write);
+        this(config, (level, line) -> LOG.atLevel(level.slf4jLevel()).log(line));
     }
 
     Warn(Config config, BiConsumer<LogLevel, String> serverLog) {
@@ -68,15 +68,6 @@ public final class Warn implements LoggingHook {
         return hook.isEmpty() ? "" : " (" + hook + ") running plugin:";
     }
 
-    /** At the slf4j level closest to the line's, as the server writes its own lines. */
-    private static void write(LogLevel level, String line) {
-        switch (level) {
-            case DEBUG -> LOG.debug("{}", line);
-            case INFO, NOTICE -> LOG.info("{}", line);
-            case WARN -> LOG.warn("{}", line);
-            default -> LOG.error("{}", line);
-        }
-    }
 
     private static LogLevel loglevel(String value) {
         return LogLevel.parse(value).orElseGet(() -> {
