@@ -38,6 +38,14 @@ public final class SharedNotes {
     /** Connection: the reject type of the first deferred reply, as its plugin's {@code reject_type} said. */
     public static final NoteKey<String> NAUGHTY_REJECT_TYPE = NoteKey.of("naughty_reject_type", String.class);
 
+    /**
+     * Connection: the client's karma history, its net good and bad sessions from earlier connections, set by the
+     * {@code karma} plugin at connect; hosts_allow and earlytalker relax their limits for a positive one.
+     *
+     * @since 1.3
+     */
+    public static final NoteKey<Integer> KARMA_HISTORY = NoteKey.of("karma_history", Integer.class);
+
     /** Connection: the client's karma in this session, raised and lowered by {@link PluginConventions#adjustKarma}. */
     public static final NoteKey<Integer> KARMA = NoteKey.of("karma", Integer.class);
 

@@ -21,6 +21,7 @@ import org.postern.smtp.api.MailContext;
 import org.postern.smtp.api.MailHook;
 import org.postern.smtp.api.NoteKey;
 import org.postern.smtp.api.PluginConventions;
+import org.postern.smtp.api.SharedNotes;
 import org.postern.smtp.api.RcptContext;
 import org.postern.smtp.api.RcptHook;
 import org.postern.smtp.api.propertytypes.HookOrder;
@@ -46,8 +47,6 @@ public final class Earlytalker implements ConnectHook, DataHook, MailHook, RcptH
     /** Connection note: the client talked before it was answered. Other plugins read it with this name and type. */
     public static final NoteKey<Boolean> EARLYTALKER = NoteKey.of("earlytalker", Boolean.class);
 
-    /** Connection note of qpsmtpd's karma plugin: the client's nice minus naughty connections so far. */
-    static final NoteKey<Integer> KARMA_HISTORY = NoteKey.of("karma_history", Integer.class);
 
     static final String REPLY = "Connecting host started transmitting before SMTP greeting";
     private static final String LOG_DETAIL = "remote started talking before we said hello";
@@ -122,7 +121,7 @@ public final class Earlytalker implements ConnectHook, DataHook, MailHook, RcptH
         if (!checkAt.contains("CONNECT") || PluginConventions.isImmune(ctx)) {
             return HookResult.declined();
         }
-        int karma = ctx.session().notes().get(KARMA_HISTORY).orElse(0);
+        int karma = ctx.session().notes().get(SharedNotes.KARMA_HISTORY).orElse(0);
         if (karma > TRUSTED_KARMA) {
             ctx.log(LogLevel.INFO, "skip, karma " + karma);
             return HookResult.declined();

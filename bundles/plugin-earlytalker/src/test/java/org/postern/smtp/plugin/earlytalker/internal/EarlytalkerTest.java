@@ -150,12 +150,12 @@ class EarlytalkerTest {
 
     @Test
     void aClientWithGoodKarmaHistorySkipsTheDelay() throws Exception {
-        ctx.session().inputWaiting(true).notes().put(Earlytalker.KARMA_HISTORY, 6);
+        ctx.session().inputWaiting(true).notes().put(SharedNotes.KARMA_HISTORY, 6);
         HookResult answer = plugin(Map.of()).onConnect(ctx);
         assertTrue(answer.pending().isEmpty());
         assertEquals(ReturnCode.DECLINED, answer.code());
         assertTrue(ctx.logged().contains("INFO skip, karma 6"), ctx.logged().toString());
-        ctx.session().notes().put(Earlytalker.KARMA_HISTORY, 5);
+        ctx.session().notes().put(SharedNotes.KARMA_HISTORY, 5);
         assertEquals(ReturnCode.DENY, HookResults.settled(plugin(Map.of()).onConnect(ctx)).code());
     }
 

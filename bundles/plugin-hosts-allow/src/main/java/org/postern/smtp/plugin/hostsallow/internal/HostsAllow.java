@@ -15,10 +15,10 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.LogLevel;
-import org.postern.smtp.api.NoteKey;
 import org.postern.smtp.api.PreConnectionContext;
 import org.postern.smtp.api.PreConnectionHook;
 import org.postern.smtp.api.ReturnCode;
+import org.postern.smtp.api.SharedNotes;
 import org.postern.smtp.api.propertytypes.HookOrder;
 import org.postern.smtp.api.propertytypes.PosternHook;
 import org.postern.smtp.api.propertytypes.PosternPlugin;
@@ -38,8 +38,6 @@ import org.slf4j.LoggerFactory;
 public final class HostsAllow implements PreConnectionHook {
     static final String PID = "org.postern.smtp.plugin.hosts_allow";
 
-    /** Connection note of qpsmtpd's karma plugin: the client's nice minus naughty connections so far. */
-    static final NoteKey<Integer> KARMA_HISTORY = NoteKey.of("karma_history", Integer.class);
 
     private static final int TRUSTED_KARMA = 5;
     private static final int TRUSTED_BONUS = 3;
@@ -95,7 +93,7 @@ public final class HostsAllow implements PreConnectionHook {
         InetAddress client = ctx.session().remoteAddress().getAddress();
         String remote = client.getHostAddress();
         if (maxConnIp > 0) {
-            int max = ctx.session().notes().get(KARMA_HISTORY).map(karma -> karmaBump(ctx, karma)).orElse(maxConnIp);
+            int max = ctx.session().notes().get(SharedNotes.KARMA_HISTORY).map(karma -> karmaBump(ctx, karma)).orElse(maxConnIp);
             int connections = ctx.connectionsFromRemoteIp();
             if (connections > max) {
                 String refusal = "too many connections from " + remote;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.postern.smtp.api.SharedNotes;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.PreConnectionContext;
 import org.postern.smtp.api.ReturnCode;
@@ -166,13 +167,13 @@ class HostsAllowTest {
 
     @Test
     void karmaHistoryRaisesOrLowersTheLimit() {
-        ctx.from("192.0.2.1").connectionsFromRemoteIp(8).session().notes().put(HostsAllow.KARMA_HISTORY, 6);
+        ctx.from("192.0.2.1").connectionsFromRemoteIp(8).session().notes().put(SharedNotes.KARMA_HISTORY, 6);
         assertEquals(ReturnCode.DECLINED, plugin(5).onPreConnection(ctx).code());
         assertEquals(ReturnCode.DENYSOFT, plugin(5).onPreConnection(ctx.connectionsFromRemoteIp(9)).code());
-        ctx.connectionsFromRemoteIp(2).session().notes().put(HostsAllow.KARMA_HISTORY, 0);
+        ctx.connectionsFromRemoteIp(2).session().notes().put(SharedNotes.KARMA_HISTORY, 0);
         assertEquals(ReturnCode.DENYSOFT, plugin(5).onPreConnection(ctx).code());
         assertTrue(ctx.logged().contains("INFO connect limit 1, karma 0"), ctx.logged().toString());
-        ctx.connectionsFromRemoteIp(5).session().notes().put(HostsAllow.KARMA_HISTORY, 5);
+        ctx.connectionsFromRemoteIp(5).session().notes().put(SharedNotes.KARMA_HISTORY, 5);
         assertEquals(ReturnCode.DECLINED, plugin(5).onPreConnection(ctx).code());
         assertEquals(ReturnCode.DENYSOFT, plugin(5).onPreConnection(ctx.connectionsFromRemoteIp(6)).code());
     }
