@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -20,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.postern.smtp.api.LogLevel;
 import org.postern.smtp.api.LoggingContext;
 import org.postern.smtp.api.ReturnCode;
+import org.postern.smtp.testkit.TestClock;
 import org.postern.smtp.testkit.TestConfig;
 import org.postern.smtp.testkit.TestContext;
 
@@ -33,36 +33,9 @@ class LoggingFileTest {
 
     @TempDir
     Path folder;
-    private final MovableClock clock = new MovableClock(Instant.parse("2024-03-09T23:59:30Z"));
+    private final TestClock clock = new TestClock(Instant.parse("2024-03-09T23:59:30Z"));
     private LoggingFile plugin;
 
-    /** A clock the test moves, in UTC so the expected file names hold anywhere. */
-    private static final class MovableClock extends Clock {
-        private Instant now;
-
-        MovableClock(Instant now) {
-            this.now = now;
-        }
-
-        void advance(Duration by) {
-            now = now.plus(by);
-        }
-
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
 
     private LoggingFile plugin(String path, Object... keysAndValues) {
         Map<String, Object> values = new HashMap<>(Map.of("path", folder.resolve(path).toString()));
