@@ -18,11 +18,13 @@ final class ServerProcess implements AutoCloseable {
     final int port;
     final Path base;
     private final Process process;
+    private final ProcessBuilder command;
 
-    private ServerProcess(int port, Path base, Process process) {
+    private ServerProcess(int port, Path base, Process process, ProcessBuilder command) {
         this.port = port;
         this.base = base;
         this.process = process;
+        this.command = command;
     }
 
     /**
@@ -191,7 +193,7 @@ final class ServerProcess implements AutoCloseable {
     private static ServerProcess start(int port, Path base, ProcessBuilder builder) throws Exception {
         Path log = base.resolve("server.log");
         Process process = builder.redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        ServerProcess server = new ServerProcess(port, base, process);
+        ServerProcess server = new ServerProcess(port, base, process, builder);
         long started = System.nanoTime();
         long deadline = System.currentTimeMillis() + 30_000;
         while (System.currentTimeMillis() < deadline) {
@@ -212,6 +214,17 @@ final class ServerProcess implements AutoCloseable {
         }
         server.close();
         throw new AssertionError("no 220 greeting from " + builder.command() + " within 30 s:\n" + Files.readString(log));
+    }
+
+    /**
+     * Stops this server and starts it again with the same command, folders and port, as an administrator restarts
+     * it: for state that must survive a restart. The output so far moves to server.log.before-restart.
+     */
+    ServerProcess restarted() throws Exception {
+        close();
+        Path log = base.resolve("server.log");
+        Files.move(log, base.resolve("server.log.before-restart"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        return start(port, base, command);
     }
 
     /** Types a line on the server's standard input (its console, with --console). */
