@@ -36,7 +36,24 @@ final class ClientScript {
         return replies;
     }
 
-    private static String comparable(String reply) {
+    /**
+     * The reply to the end of DATA for a message (header and body, CRLF line ends, without the final dot) sent as
+     * HELO client.example, MAIL FROM:&lt;a@example.org&gt; and RCPT TO:&lt;b@localhost&gt;.
+     */
+    static String replyToMessage(int port, String message) throws IOException {
+        try (SmtpClient client = new SmtpClient(port)) {
+            client.reply();
+            client.command("HELO client.example");
+            client.command("MAIL FROM:<a@example.org>");
+            client.command("RCPT TO:<b@localhost>");
+            client.command("DATA");
+            client.send(message + ".\r\n");
+            return client.reply();
+        }
+    }
+
+    /** A reply without Postern's enhanced status codes, and a HELO/EHLO reply cut after "Hi". */
+    static String comparable(String reply) {
         return reply.replaceAll("(?m)^(\\d{3}[ -])\\d\\.\\d{1,3}\\.\\d{1,3} ", "$1")
                 .replaceFirst("(?s)^(250[ -]\\S+ Hi) .*", "$1");
     }

@@ -82,14 +82,6 @@ public class HeadersReferenceIT {
 
     /** The reply to the end of DATA, without the enhanced status codes Postern adds. */
     private static String dataReply(int port, String message) throws Exception {
-        try (SmtpClient client = new SmtpClient(port)) {
-            client.reply();
-            client.command("HELO client.example");
-            client.command("MAIL FROM:<a@example.org>");
-            client.command("RCPT TO:<b@localhost>");
-            client.command("DATA");
-            client.send(message + ".\r\n");
-            return client.reply().replaceAll("(?m)^(\\d{3}[ -])\\d\\.\\d{1,3}\\.\\d{1,3} ", "$1");
-        }
+        return ClientScript.comparable(ClientScript.replyToMessage(port, message));
     }
 }

@@ -67,14 +67,6 @@ public class LoopReferenceIT {
      * ({@code 552 Too many hops (#5.4.6)}), Postern after the reply code ({@code 552 5.4.6 Too many hops}).
      */
     private static String dataReply(int port, String message) throws Exception {
-        try (SmtpClient client = new SmtpClient(port)) {
-            client.reply();
-            client.command("HELO client.example");
-            client.command("MAIL FROM:<a@example.org>");
-            client.command("RCPT TO:<b@localhost>");
-            client.command("DATA");
-            client.send(message + ".\r\n");
-            return client.reply().replaceFirst("^(\\d{3}) (.*) \\(#(\\d\\.\\d{1,3}\\.\\d{1,3})\\)$", "$1 $3 $2");
-        }
+        return ClientScript.replyToMessage(port, message).replaceFirst("^(\\d{3}) (.*) \\(#(\\d\\.\\d{1,3}\\.\\d{1,3})\\)$", "$1 $3 $2");
     }
 }

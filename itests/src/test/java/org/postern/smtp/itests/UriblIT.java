@@ -72,15 +72,7 @@ public class UriblIT {
 
     /** The reply to the end of DATA, without Postern's enhanced status code. */
     private static String dataReply(ServerProcess server, String message) throws Exception {
-        try (SmtpClient client = new SmtpClient(server.port)) {
-            client.reply();
-            client.command("HELO client.example");
-            client.command("MAIL FROM:<a@example.org>");
-            client.command("RCPT TO:<b@localhost>");
-            client.command("DATA");
-            client.send(message + ".\r\n");
-            return client.reply().replaceAll("(?m)^(\\d{3}[ -])\\d\\.\\d{1,3}\\.\\d{1,3} ", "$1");
-        }
+        return ClientScript.comparable(ClientScript.replyToMessage(server.port, message));
     }
 
     /** The delivered message with this subject, from the server's Maildir. */
