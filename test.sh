@@ -3,7 +3,7 @@
 # Installs what the tests run against from Debian's packages when it is missing: the real clients (swaks,
 # python3), the reference implementation (qpsmtpd), which ReferenceRepliesIT runs side by side, and the
 # daemons and programs plugins are tested against (dnsmasq for the DNS plugins, SpamAssassin's spamd for
-# spamassassin, fortune for quit_fortune, rsyslog for logging/syslog).
+# spamassassin, fortune for quit_fortune, rsyslog for logging/syslog, redis-server for the Redis state store).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -15,6 +15,7 @@ command -v dnsmasq >/dev/null || [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-b
 command -v spamd >/dev/null || [ -x /usr/sbin/spamd ] || missing+=(spamd)
 [ -x /usr/games/fortune ] || missing+=(fortune-mod)
 command -v rsyslogd >/dev/null || [ -x /usr/sbin/rsyslogd ] || missing+=(rsyslog)
+command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "test.sh: installing ${missing[*]}" >&2
     sudo_cmd=""
