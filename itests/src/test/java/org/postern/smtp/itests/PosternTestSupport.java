@@ -71,6 +71,9 @@ public abstract class PosternTestSupport {
                 mavenBundle("io.netty", "netty-transport-native-unix-common").versionAsInProject(),
                 mavenBundle("io.netty", "netty-codec-base").versionAsInProject(),
                 mavenBundle("io.netty", "netty-handler").versionAsInProject(),
+                mavenBundle("org.bouncycastle", "bcprov-jdk18on").versionAsInProject(),
+                mavenBundle("org.bouncycastle", "bcutil-jdk18on").versionAsInProject(),
+                mavenBundle("org.bouncycastle", "bcpkix-jdk18on").versionAsInProject(),
                 postern("smtp-api"),
                 postern("smtp-core"),
                 frameworkStartLevel(10),
@@ -105,12 +108,16 @@ public abstract class PosternTestSupport {
         return bundle(jar.toURI().toString());
     }
 
-    /** Configures and starts the server on a free port with the given settings; returns the port. */
+    /**
+     * Configures and starts the server on a free port with the given settings; returns the port. Without TLS keys
+     * among the settings there is no TLS (no self-signed certificate), so tests speak plain SMTP as before.
+     */
     protected int startServer(Map<String, Object> settings) throws Exception {
         int port = freePort();
         Hashtable<String, Object> properties = new Hashtable<>(settings);
         properties.put("listen", "127.0.0.1:" + port);
         properties.putIfAbsent("me", "test.postern");
+        properties.putIfAbsent("tls.self.signed", false);
         configAdmin.getConfiguration("org.postern.smtp.server", "?").update(properties);
         awaitListening(port);
         return port;

@@ -29,8 +29,14 @@ final class ServerProcess implements AutoCloseable {
 
     /**
      * bin/postern with its own etc/ (the defaults, on a free port), data/ and an empty deploy/ folder: the core
-     * with rcpt_ok and queue/maildir, without the default plugin set (see {@link #posternAsShipped}).
+     * with rcpt_ok and queue/maildir, without the default plugin set (see {@link #posternAsShipped}), and without
+     * TLS unless {@code serverKeys} configure it ({@code tls.self.signed = false}), as the qpsmtpd it is compared
+     * with runs.
      */
+    private static final String SERVER_CFG = "org.postern.smtp.server.cfg";
+    /** The comparisons with qpsmtpd run it without its tls plugin. */
+    private static final String PLAIN_TEXT_ONLY = "tls.self.signed = false\n";
+
     static ServerProcess postern(String name, String... options) throws Exception {
         return postern(name, "", Map.of(), options);
     }
@@ -50,6 +56,9 @@ final class ServerProcess implements AutoCloseable {
             }
         }
         StringBuilder extra = new StringBuilder("\n");
+        if (serverKeys.keySet().stream().noneMatch(key -> key.startsWith("tls."))) {
+            extra.append(PLAIN_TEXT_ONLY);
+        }
         serverKeys.forEach((key, value) -> extra.append(key).append(" = ").append(value).append('\n'));
         Files.writeString(etc.resolve("org.postern.smtp.server.cfg"), extra.toString(), java.nio.file.StandardOpenOption.APPEND);
         List<String> command = new java.util.ArrayList<>(List.of(POSTERN_HOME.resolve("bin/postern").toString(),
@@ -68,7 +77,7 @@ final class ServerProcess implements AutoCloseable {
      * bin/postern with this build's plugin bundles (module names under bundles/, e.g. {@code plugin-badrcptto})
      * in its deploy/ folder from the start, and lines added to etc/ files (file name → lines, e.g.
      * {@code "org.postern.smtp.config.cfg" → "badrcptto = @spam.example\n"}): for plugin tests side by side with
-     * {@link #qpsmtpdWithPlugins}.
+     * {@link #qpsmtpdWithPlugins}. Without TLS unless the lines for org.postern.smtp.server.cfg name {@code tls.} keys.
      */
     static ServerProcess posternWithPlugins(String name, Map<String, String> etcLines, List<String> bundles) throws Exception {
         List<Path> jars = new java.util.ArrayList<>();
@@ -76,7 +85,9 @@ final class ServerProcess implements AutoCloseable {
             String jar = bundle + "-" + System.getProperty("postern.version") + ".jar";
             jars.add(Path.of(System.getProperty("postern.bundles"), bundle, "target", jar));
         }
-        return posternDeploying(name, etcLines, jars);
+        Map<String, String> lines = new java.util.HashMap<>(etcLines);
+        lines.merge(SERVER_CFG, PLAIN_TEXT_ONLY, (own, plain) -> own.contains("tls.") ? own : plain + own);
+        return posternDeploying(name, lines, jars);
     }
 
     /**

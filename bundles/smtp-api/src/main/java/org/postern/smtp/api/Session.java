@@ -42,6 +42,14 @@ public interface Session {
      */
     boolean inputWaiting();
 
+    /**
+     * The name of the listener the client connected to ({@code default} for an unnamed one); a plugin configured
+     * with {@code postern.listeners} runs only in the sessions of the listeners it names.
+     *
+     * @since 1.4
+     */
+    String listener();
+
     /** The name the client gave in HELO or EHLO, once it has. */
     Optional<String> heloHost();
 
@@ -62,14 +70,14 @@ public interface Session {
     Optional<String> authMechanism();
 
     /**
-     * The TLS protocol, e.g. {@code TLSv1.3}, once STARTTLS succeeded.
+     * The TLS protocol, e.g. {@code TLSv1.3}, once TLS is on (after STARTTLS, or from the start on an implicit-TLS listener).
      *
      * @since 1.1
      */
     Optional<String> tlsProtocol();
 
     /**
-     * The TLS cipher suite, e.g. {@code TLS_AES_256_GCM_SHA384}, once STARTTLS succeeded.
+     * The TLS cipher suite, e.g. {@code TLS_AES_256_GCM_SHA384}, once TLS is on (after STARTTLS, or from the start on an implicit-TLS listener).
      *
      * @since 1.1
      */

@@ -14,6 +14,7 @@ public final class TestSession implements Session {
     private String authenticatedUser;
     private String remoteHost;
     private boolean inputWaiting;
+    private String listener = "default";
 
     public TestSession remote(String ip, int port) {
         remote = new InetSocketAddress(ip, port);
@@ -24,6 +25,17 @@ public final class TestSession implements Session {
     public TestSession remoteHost(String name) {
         remoteHost = name;
         return this;
+    }
+
+    /** The listener the client connected to; {@code default} unless set. */
+    public TestSession listener(String name) {
+        listener = name;
+        return this;
+    }
+
+    @Override
+    public String listener() {
+        return listener;
     }
 
     /** Makes the client one that has sent input not yet read, as an early talker has. */

@@ -138,7 +138,7 @@ public class KarafFeatureIT {
         // Karaf 4.4's shell sessions call Subject.getSubject, which JDK 24 and later no longer support
         org.junit.Assume.assumeTrue("Karaf 4.4's shell does not run on JDK " + Runtime.version().feature(),
                 Runtime.version().feature() < 24);
-        assertEquals("listening on /127.0.0.1:" + port, karafCommand("postern:listeners"));
+        assertEquals("listening on /127.0.0.1:" + port + " (default)", karafCommand("postern:listeners"));
         assertEquals("127.0.0.1:" + port, configAdmin.getConfiguration("org.postern.smtp.server", "?").getProperties().get("listen"));
         String chains = karafCommand("postern:chains");
         // the rcpt chain of the default set, in order: earlytalker (150), relay (175), rcpt_ok (900)

@@ -8,7 +8,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
 import org.osgi.framework.InvalidSyntaxException;
@@ -38,6 +40,8 @@ public final class HookRegistry {
     /** A plugin's own log level, qpsmtpd's {@code loglevel} plugin argument. */
     public static final String LOG_LEVEL = "postern.log.level";
     public static final String PLUGIN = "postern.plugin";
+    /** The listeners a plugin runs on, by name; none: every listener. */
+    public static final String LISTENERS = "postern.listeners";
     static final int DEFAULT_ORDER = 1000;
 
     private static final Logger LOG = LoggerFactory.getLogger(HookRegistry.class);
@@ -108,8 +112,10 @@ public final class HookRegistry {
         int ranking = intProperty(reference, Constants.SERVICE_RANKING, 0, plugin);
         int timeoutSeconds = intProperty(reference, TIMEOUT, 0, plugin);
         Duration timeout = timeoutSeconds > 0 ? Duration.ofSeconds(timeoutSeconds) : null;
+        Set<String> listeners = stringsOf(reference.getProperty(LISTENERS)).stream()
+                .map(String::trim).filter(name -> !name.isEmpty()).collect(Collectors.toUnmodifiableSet());
         RegisteredHook registered = new RegisteredHook(plugin, service, order, ranking, id, timeout,
-                logLevel(reference.getProperty(LOG_LEVEL), plugin));
+                logLevel(reference.getProperty(LOG_LEVEL), plugin), listeners);
         List<Map.Entry<HookType, RegisteredHook>> entries = new ArrayList<>();
         for (String name : stringsOf(reference.getProperty(HOOK))) {
             HookType hook = HookType.forName(name).orElse(null);
@@ -124,8 +130,9 @@ public final class HookRegistry {
         }
         byServiceId.put(id, entries);
         bundles.put(id, reference.getBundle().getSymbolicName() + " " + reference.getBundle().getVersion());
-        LOG.info("plugin {} at order {} answers {}", plugin, order,
-                entries.stream().map(e -> e.getKey().hookName()).toList());
+        LOG.info("plugin {} at order {} answers {}{}", plugin, order,
+                entries.stream().map(e -> e.getKey().hookName()).toList(),
+                listeners.isEmpty() ? "" : " on listeners " + listeners);
         rebuild();
     }
 

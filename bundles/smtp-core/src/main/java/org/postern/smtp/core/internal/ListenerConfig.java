@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.postern.smtp.core.internal.netty.SmtpServer.Listener;
+import org.postern.smtp.core.internal.netty.SmtpServer.ListenerSettings;
 import org.postern.smtp.core.internal.protocol.SessionSettings;
 
 /**
@@ -17,7 +18,7 @@ import org.postern.smtp.core.internal.protocol.SessionSettings;
 final class ListenerConfig {
     static final String DEFAULT_NAME = "default";
     private static final String PREFIX = "listener.";
-    private static final Set<String> PER_LISTENER_KEYS = Set.of("tls.before.auth");
+    private static final Set<String> PER_LISTENER_KEYS = Set.of("tls.before.auth", "auth.required", "tls.implicit");
 
     private ListenerConfig() {
     }
@@ -44,10 +45,14 @@ final class ListenerConfig {
         return listeners;
     }
 
-    /** The settings of each listener that overrides any; the others use {@code base}. */
-    static Map<String, SessionSettings> listenerSettings(Map<String, ?> properties, List<Listener> listeners,
+    /**
+     * The settings of each listener that overrides any; the others use {@code base}. A listener's own keys:
+     * {@code tls.before.auth}, {@code auth.required} (MAIL only after AUTH) and {@code tls.implicit} (TLS from the
+     * first byte, RFC 8314).
+     */
+    static Map<String, ListenerSettings> listenerSettings(Map<String, ?> properties, List<Listener> listeners,
             SessionSettings base) {
-        Map<String, SessionSettings> byListener = new HashMap<>();
+        Map<String, ListenerSettings> byListener = new HashMap<>();
         for (Map.Entry<String, ?> property : properties.entrySet()) {
             String key = property.getKey();
             if (!key.startsWith(PREFIX)) {
@@ -64,10 +69,14 @@ final class ListenerConfig {
                 throw new IllegalArgumentException("key '" + key + "': '" + setting + "' cannot be set per listener; "
                         + "these can: " + PER_LISTENER_KEYS);
             }
-            SessionSettings current = byListener.getOrDefault(name, base);
+            ListenerSettings current = byListener.getOrDefault(name, new ListenerSettings(base, false));
             boolean value = parseBoolean(key, String.valueOf(property.getValue()));
-            SessionSettings.AuthPolicy auth = current.auth();
-            byListener.put(name, current.withAuth(new SessionSettings.AuthPolicy(value, auth.failureDelay(), auth.maxFailureDelay())));
+            SessionSettings.AuthPolicy auth = current.settings().auth();
+            byListener.put(name, switch (setting) {
+                case "tls.before.auth" -> new ListenerSettings(current.settings().withAuth(auth.withTlsBeforeAuth(value)), current.implicitTls());
+                case "auth.required" -> new ListenerSettings(current.settings().withAuth(auth.withRequired(value)), current.implicitTls());
+                default -> new ListenerSettings(current.settings(), value);
+            });
         }
         return byListener;
     }

@@ -1,7 +1,9 @@
 package org.postern.smtp.core.internal;
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Collectors;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -9,7 +11,9 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.postern.smtp.api.HookType;
+import org.postern.smtp.core.internal.dispatch.HookChains;
 import org.postern.smtp.core.internal.dispatch.RegisteredHook;
+import org.postern.smtp.core.internal.netty.SmtpServer;
 
 /**
  * Administrators' commands, as Gogo commands (the Felix shell of the standalone launcher, and Karaf's shell):
@@ -39,14 +43,33 @@ public final class PosternCommands {
         if (current == null) {
             return "The SMTP server is not running: it has no configuration " + SmtpServerComponent.PID + " yet.";
         }
-        return current.listeners().stream().map(address -> "listening on " + address).collect(Collectors.joining("\n"));
+        return current.listeners().stream().map(listener -> "listening on " + listener.address() + " (" + listener.name() + ")")
+                .collect(Collectors.joining("\n"));
     }
 
-    /** For each hook that has plugins: the plugins in the order they run, with their order and bundle. */
+    /**
+     * For each listener, and in it each hook that has plugins: the plugins in the order they run, with their order
+     * and bundle. Without a running server, every plugin of every hook.
+     */
     public String chains() {
+        HookChains all = registry.chains();
+        SmtpServerComponent current = server;
+        if (current == null) {
+            return describe(all).orElse("No plugins are registered.");
+        }
+        Map<String, List<String>> addressesByName = current.listeners().stream().collect(Collectors.groupingBy(
+                SmtpServer.Listener::name, LinkedHashMap::new, Collectors.mapping(listener -> listener.address().toString(), Collectors.toList())));
+        StringBuilder text = new StringBuilder();
+        addressesByName.forEach((name, addresses) -> text.append("listener ").append(name).append(" (")
+                .append(String.join(", ", addresses)).append(")\n")
+                .append(describe(all.forListener(name)).orElse("  no plugins")).append('\n'));
+        return text.toString().stripTrailing();
+    }
+
+    private Optional<String> describe(HookChains chains) {
         StringBuilder text = new StringBuilder();
         for (HookType hook : HookType.values()) {
-            List<RegisteredHook> chain = registry.chains().chain(hook);
+            List<RegisteredHook> chain = chains.chain(hook);
             if (chain.isEmpty()) {
                 continue;
             }
@@ -56,7 +79,7 @@ public final class PosternCommands {
                         registry.bundleOf(plugin.serviceId()), plugin.serviceId()));
             }
         }
-        return text.length() == 0 ? "No plugins are registered." : text.toString().stripTrailing();
+        return text.length() == 0 ? Optional.empty() : Optional.of(text.toString().stripTrailing());
     }
 
     /** The open SMTP sessions: id, client, state, age, HELO name. */

@@ -1,22 +1,17 @@
 package org.postern.smtp.core.internal;
 
-import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.SslProvider;
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import javax.net.ssl.KeyManagerFactory;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -45,6 +40,10 @@ import org.postern.smtp.core.internal.protocol.ReverseLookup;
 import org.postern.smtp.core.internal.protocol.SessionSettings;
 import org.postern.smtp.core.internal.protocol.SessionSettings.BareLineEndings;
 import org.postern.smtp.core.internal.protocol.Spool;
+import org.postern.smtp.core.internal.tls.CertificateFiles;
+import org.postern.smtp.core.internal.tls.SelfSignedCertificate;
+import org.postern.smtp.core.internal.tls.ServerTls;
+import org.postern.smtp.core.internal.tls.TlsSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,8 +61,9 @@ public final class SmtpServerComponent {
 
     @ObjectClassDefinition(name = "Postern SMTP server", description = "Listeners, limits and timeouts of the SMTP core")
     public @interface Config {
-        @AttributeDefinition(description = "Addresses to listen on, [name=]host:port, several allowed; "
-                + "listener.<name>.tls.before.auth overrides tls.before.auth for one named listener")
+        @AttributeDefinition(description = "Addresses to listen on, [name=]host:port, several allowed; a named listener's "
+                + "own keys: listener.<name>.tls.implicit (TLS from the first byte, port 465), listener.<name>.auth.required "
+                + "(MAIL only after AUTH), listener.<name>.tls.before.auth")
         String[] listen() default {"127.0.0.1:2525"};
 
         @AttributeDefinition(description = "This server's host name, in replies and Received headers (qpsmtpd's 'me')")
@@ -127,14 +127,44 @@ public final class SmtpServerComponent {
         @AttributeDefinition(description = "Spool folder; empty for <data folder>/spool")
         String spool_dir() default "";
 
-        @AttributeDefinition(description = "PKCS#12 keystore with the server's certificate and key; empty: no STARTTLS")
+        @AttributeDefinition(description = "PEM file with the server's certificate or its whole chain (qpsmtpd's tls_cert); "
+                + "further certificates, chosen by SNI: tls.cert.<label>, tls.key.<label>, tls.ca.<label>")
+        String tls_cert() default "";
+
+        @AttributeDefinition(description = "PEM file with the certificate's private key; empty: in the tls.cert file")
+        String tls_key() default "";
+
+        @AttributeDefinition(description = "PEM file with the issuing CA's certificates, appended to the chain")
+        String tls_ca() default "";
+
+        @AttributeDefinition(description = "PKCS#12 keystore whose key entries are further certificates")
         String tls_keystore() default "";
 
         @AttributeDefinition(description = "Password of the keystore", type = AttributeType.PASSWORD)
         String tls_keystore_password() default "";
 
+        @AttributeDefinition(description = "With no certificate configured, generate a self-signed one for 'me' in the data folder, "
+                + "so STARTTLS is offered; false: no TLS without a certificate")
+        boolean tls_self_signed() default true;
+
         @AttributeDefinition(description = "TLS protocol versions offered")
         String[] tls_protocols() default {"TLSv1.3", "TLSv1.2"};
+
+        // Mozilla's "intermediate" policy: TLS 1.3's suites, then forward-secret AEAD suites for TLS 1.2. A sending
+        // server that cannot negotiate usually sends in the clear instead, so nothing stricter is the default.
+        @AttributeDefinition(description = "TLS cipher suites offered, in Java's names; unsupported ones are skipped")
+        String[] tls_ciphers() default {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+            "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384",
+            "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256"};
+
+        @AttributeDefinition(description = "Seconds between checks whether the certificate files changed (then they are read again)")
+        int tls_reload_interval() default 10;
+
+        @AttributeDefinition(description = "Seconds a client may take to complete a TLS handshake")
+        int tls_handshake_timeout() default 10;
 
         @AttributeDefinition(description = "With STARTTLS available, offer and accept AUTH only after STARTTLS (qpsmtpd's tls_before_auth)")
         boolean tls_before_auth() default true;
@@ -176,6 +206,7 @@ public final class SmtpServerComponent {
     private final int ioThreads;
     private final Statistics statistics = new Statistics();
     private final SmtpServer server;
+    private ScheduledFuture<?> certificateCheck;
     /** The server's DNS resolver, when a bundle provides one; it may come and go while the server runs. */
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     private volatile Resolver resolver;
@@ -211,6 +242,20 @@ public final class SmtpServerComponent {
             throw e;
         }
         server = started;
+        checkCertificatesEvery(config.tls_reload_interval());
+    }
+
+    /** Certificates are renewed on disk (Let's Encrypt every 60 days or so): pick up new files without a restart. */
+    private synchronized void checkCertificatesEvery(int seconds) {
+        if (certificateCheck != null) {
+            certificateCheck.cancel(false);
+        }
+        certificateCheck = hookTimer.scheduleWithFixedDelay(() -> {
+            ServerTls tls = server.setup().tls();
+            if (tls != null) {
+                tls.reloadIfChanged();
+            }
+        }, seconds, seconds, TimeUnit.SECONDS);
     }
 
     /**
@@ -249,6 +294,7 @@ public final class SmtpServerComponent {
         }
         prepareSpool(setup.settings().spoolFolder(), false);
         server.configure(setup);
+        checkCertificatesEvery(config.tls_reload_interval());
         List<String> failures = server.listenOn(listeners);
         failures.forEach(failure -> LOG.error("configuration {}: key 'listen': cannot listen on {}", PID, failure));
         LOG.info("configuration {} applied to new connections", PID);
@@ -283,9 +329,9 @@ public final class SmtpServerComponent {
         }
     }
 
-    /** The addresses the server listens on. */
-    public List<InetSocketAddress> listeners() {
-        return server.boundAddresses();
+    /** The listeners, with the addresses they are bound to. */
+    public List<SmtpServer.Listener> listeners() {
+        return server.boundListeners();
     }
 
     /** The open sessions, one line each. */
@@ -336,26 +382,42 @@ public final class SmtpServerComponent {
             Resolver current = resolver;
             return current == null ? ReverseLookup.NONE.names(address) : current.ptr(address);
         };
-        return new SmtpServer.Setup(settings, ListenerConfig.listenerSettings(properties, listeners, settings), limits,
-                runner, support, tlsContext(config), reverseLookup);
+        Map<String, SmtpServer.ListenerSettings> listenerSettings = ListenerConfig.listenerSettings(properties, listeners, settings);
+        ServerTls tls = tls(config, properties);
+        listenerSettings.forEach((name, own) -> {
+            if (own.implicitTls() && tls == null) {
+                throw new IllegalArgumentException("key 'listener." + name + ".tls.implicit': the server has no certificate "
+                        + "(tls.cert, tls.keystore or tls.self.signed)");
+            }
+        });
+        return new SmtpServer.Setup(settings, listenerSettings, limits, runner, support, tls, reverseLookup, false);
     }
 
-    /** The TLS context for STARTTLS from the configured keystore, or null when none is configured. */
-    private static SslContext tlsContext(Config config) {
-        if (config.tls_keystore().isBlank()) {
-            return null;
+    /**
+     * The server's certificates: the configured ones, else (with {@code tls.self.signed}) one generated for {@code me}
+     * in the data folder; null when there are none.
+     */
+    private ServerTls tls(Config config, Map<String, Object> properties) {
+        TlsSettings settings = new TlsSettings(CertificateFiles.fromConfig(config.tls_cert(), config.tls_key(), config.tls_ca(), properties),
+                config.tls_keystore().isBlank() ? Optional.empty() : Optional.of(Path.of(config.tls_keystore().trim())), config.tls_keystore_password(), List.of(config.tls_protocols()),
+                List.of(config.tls_ciphers()), Duration.ofSeconds(positive(config.tls_handshake_timeout(), "tls.handshake.timeout")));
+        positive(config.tls_reload_interval(), "tls.reload.interval");
+        if (settings.none()) {
+            if (!config.tls_self_signed()) {
+                return null;
+            }
+            Path folder = dataFolder(context).resolve("tls");
+            try {
+                settings = settings.with(SelfSignedCertificate.ensure(folder, config.me()));
+            } catch (IOException | GeneralSecurityException e) {
+                throw new IllegalArgumentException("key 'tls.self.signed': cannot create a certificate in " + folder + ": " + e);
+            }
+            LOG.warn("STARTTLS uses a self-signed certificate for {} from {}; set tls.cert and tls.key to your own",
+                    config.me(), folder);
         }
-        char[] password = config.tls_keystore_password().toCharArray();
-        try (InputStream in = Files.newInputStream(Path.of(config.tls_keystore().trim()))) {
-            KeyStore keyStore = KeyStore.getInstance("PKCS12");
-            keyStore.load(in, password);
-            KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            keys.init(keyStore, password);
-            return SslContextBuilder.forServer(keys).sslProvider(SslProvider.JDK)
-                    .protocols(config.tls_protocols()).build();
-        } catch (IOException | GeneralSecurityException e) {
-            throw new IllegalArgumentException("key 'tls.keystore': cannot use '" + config.tls_keystore() + "': " + e.getMessage());
-        }
+        ServerTls tls = ServerTls.create(settings);
+        LOG.info("TLS certificates: {}", tls.describe());
+        return tls;
     }
 
     private static <N extends Number> N positive(N value, String key) {
@@ -388,12 +450,19 @@ public final class SmtpServerComponent {
     }
 
     private static Path spoolFolder(Config config, BundleContext context) {
-        if (!config.spool_dir().isBlank()) {
-            return Path.of(config.spool_dir());
-        }
-        String data = context.getProperty("postern.data");
-        return data != null ? Path.of(data, "spool") : Path.of(System.getProperty("java.io.tmpdir"), "postern-spool");
+        return config.spool_dir().isBlank() ? dataFolder(context).resolve("spool") : Path.of(config.spool_dir());
     }
+
+    /** The instance's data folder: the launcher's {@code postern.data}, in Karaf {@code ${karaf.data}/postern}. */
+    private static Path dataFolder(BundleContext context) {
+        String data = context.getProperty("postern.data");
+        if (data != null) {
+            return Path.of(data);
+        }
+        String karafData = context.getProperty("karaf.data");
+        return karafData != null ? Path.of(karafData, "postern") : Path.of(System.getProperty("java.io.tmpdir"), "postern");
+    }
+
 
     private static ThreadPoolExecutor newHookExecutor(int threads, int queueSize) {
         ThreadPoolExecutor executor = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(queueSize),

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.postern.smtp.core.internal.netty.SmtpServer.Listener;
+import org.postern.smtp.core.internal.netty.SmtpServer.ListenerSettings;
 import org.postern.smtp.core.internal.protocol.SessionSettings;
 
 class ListenerConfigTest {
@@ -30,11 +31,20 @@ class ListenerConfigTest {
     @Test
     void aNamedListenerOverridesTlsBeforeAuthAndTheOthersKeepTheServersSetting() {
         List<Listener> listeners = ListenerConfig.listeners(new String[] {"mx=127.0.0.1:25", "submission=127.0.0.1:587"});
-        Map<String, SessionSettings> own = ListenerConfig.listenerSettings(
+        Map<String, ListenerSettings> own = ListenerConfig.listenerSettings(
                 Map.of("listener.submission.tls.before.auth", "false", "me", "ignored"), listeners, BASE);
-        assertEquals(Map.of("submission", BASE.withAuth(new SessionSettings.AuthPolicy(false, Duration.ofSeconds(1), Duration.ofSeconds(16)))), own);
-        assertFalse(own.get("submission").auth().tlsBeforeAuth());
+        assertEquals(Map.of("submission", new ListenerSettings(BASE.withAuth(BASE.auth().withTlsBeforeAuth(false)), false)), own);
+        assertFalse(own.get("submission").settings().auth().tlsBeforeAuth());
         assertTrue(BASE.auth().tlsBeforeAuth());
+    }
+
+    @Test
+    void aSubmissionListenerMayRequireAuthAndSpeakTlsFromTheStart() {
+        List<Listener> listeners = ListenerConfig.listeners(new String[] {"mx=127.0.0.1:25, submissions=127.0.0.1:465"});
+        Map<String, ListenerSettings> own = ListenerConfig.listenerSettings(Map.of("listener.submissions.auth.required", "true",
+                "listener.submissions.tls.implicit", "yes"), listeners, BASE);
+        assertEquals(Map.of("submissions", new ListenerSettings(BASE.withAuth(BASE.auth().withRequired(true)), true)), own);
+        assertFalse(BASE.auth().required());
     }
 
     @Test

@@ -74,7 +74,7 @@ public class DataBenchmark {
         SessionSettings settings = new SessionSettings("bench.postern", "ESMTP", 100L << 20, 100, 2048, 1 << 20, 20,
                 SessionSettings.BareLineEndings.REJECT, spool, 64 * 1024, SessionSettings.AuthPolicy.UNTHROTTLED);
         HookRunner runner = new HookRunner(Runnable::run, timer, Duration.ofSeconds(30), HookResult.denySoft("failed"), new Statistics());
-        session = new SmtpSession("bench.1", new InetSocketAddress("192.0.2.1", 1), new InetSocketAddress("127.0.0.1", 25),
+        session = new SmtpSession("bench.1", "default", new InetSocketAddress("192.0.2.1", 1), new InetSocketAddress("127.0.0.1", 25),
                 settings, runner, () -> chains, TestHooks.NO_SUPPORT, ReverseLookup.NONE, transport, new Statistics(), new AuthFailureBudget(30, Duration.ofMinutes(10), 64));
         session.start(1, 1);
         session.onLine(SmtpLine.of("EHLO client.example"));

@@ -5,16 +5,41 @@ import java.util.Collection;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.postern.smtp.api.HookType;
 
-/** An immutable snapshot: for each hook, its plugins in run order. A session takes one per command. */
+/**
+ * An immutable snapshot: for each hook, its plugins in run order. A session takes one per command, the one of its
+ * listener ({@link #forListener(String)}).
+ */
 public final class HookChains {
     public static final HookChains EMPTY = new HookChains(new EnumMap<>(HookType.class));
 
     private final Map<HookType, List<RegisteredHook>> chains;
+    /** Some plugin runs on named listeners only; then each listener has a chain of its own. */
+    private final boolean listenerSpecific;
+    private final Map<String, HookChains> byListener = new ConcurrentHashMap<>();
 
     private HookChains(Map<HookType, List<RegisteredHook>> chains) {
         this.chains = chains;
+        this.listenerSpecific = chains.values().stream().flatMap(List::stream).anyMatch(hook -> !hook.listeners().isEmpty());
+    }
+
+    /** The chains of a listener's sessions: without the plugins that run on other listeners only. */
+    public HookChains forListener(String listener) {
+        if (!listenerSpecific) {
+            return this;
+        }
+        return byListener.computeIfAbsent(listener, name -> {
+            Map<HookType, List<RegisteredHook>> filtered = new EnumMap<>(HookType.class);
+            chains.forEach((hook, chain) -> {
+                List<RegisteredHook> running = chain.stream().filter(plugin -> plugin.runsOn(name)).toList();
+                if (!running.isEmpty()) {
+                    filtered.put(hook, running);
+                }
+            });
+            return new HookChains(filtered);
+        });
     }
 
     /** Builds a snapshot from (hook, plugin) registrations in any order. */

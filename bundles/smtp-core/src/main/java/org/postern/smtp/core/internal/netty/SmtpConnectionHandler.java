@@ -4,7 +4,9 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SniCompletionEvent;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.nio.channels.ClosedChannelException;
@@ -12,6 +14,7 @@ import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLSession;
 import org.postern.smtp.core.internal.protocol.Reply;
 import org.postern.smtp.core.internal.protocol.SmtpLine;
 import org.postern.smtp.core.internal.protocol.SmtpSession;
@@ -32,6 +35,7 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
 
     private final SmtpServer server;
     private final SmtpServer.Setup setup;
+    private final String listener;
     private final ArrayDeque<SmtpLine> pending = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     private SmtpFrameDecoder framer;
@@ -50,32 +54,83 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
     /** Whether the client has sent input not yet taken by the session; read by plugins on other threads. */
     private volatile boolean inputWaiting;
 
-    SmtpConnectionHandler(SmtpServer server, SmtpServer.Setup setup) {
+    /** STARTTLS was answered; completes when the handshake does. */
+    private CompletableFuture<String> handshake;
+
+    SmtpConnectionHandler(SmtpServer server, SmtpServer.Setup setup, String listener) {
         this.server = server;
         this.setup = setup;
+        this.listener = listener;
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
-        InetSocketAddress local = (InetSocketAddress) ctx.channel().localAddress();
         countedAs = server.limiter().acquire(remote.getAddress());
         if (countedAs == null) {
             LOG.warn("refused connection from {}: connection limit reached", remote);
             server.connectionRefused();
+            if (setup.implicitTls()) {
+                // the client expects a TLS handshake, which would cost the server more than the refusal is worth
+                ctx.close();
+                return;
+            }
             ctx.writeAndFlush(Unpooled.wrappedBuffer(Reply.of(421, "4.7.0",
                     setup.settings().me() + " Too many connections, try again later").encode()))
                     .addListener(ChannelFutureListener.CLOSE);
             return;
         }
+        if (setup.implicitTls()) {
+            // RFC 8314: TLS first; the session, and its greeting, start once the handshake succeeded
+            ctx.pipeline().addFirst("tls", setup.tls().newHandler());
+        } else {
+            startSession(null);
+        }
+        ctx.fireChannelActive();
+    }
+
+    private void startSession(String tlsDescription) {
+        InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
+        InetSocketAddress local = (InetSocketAddress) ctx.channel().localAddress();
         ctx.channel().config().setAutoRead(false);
-        session = server.newSession(setup, remote, local, this);
-        LOG.debug("session {}: connection from {}", session.id(), remote);
+        session = server.newSession(setup, listener, remote, local, this);
+        LOG.debug("session {}: connection from {} on listener {}", session.id(), remote, listener);
+        if (tlsDescription != null) {
+            session.encryptedFromTheStart(tlsDescription);
+        }
         session.start(server.limiter().fromIp(remote.getAddress()), server.limiter().total());
         // while connect plugins delay the greeting, one read notices a client that talks first, or hangs up
         drain();
-        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof SslHandshakeCompletionEvent completion) {
+            String description = null;
+            if (completion.isSuccess()) {
+                encrypted = true;
+                SSLSession tls = ctx.pipeline().get(SslHandler.class).engine().getSession();
+                description = tls.getProtocol() + ":" + tls.getCipherSuite();
+            }
+            if (handshake != null) {
+                discardUntilTls = false;
+                if (completion.isSuccess()) {
+                    handshake.complete(description);
+                } else {
+                    handshake.completeExceptionally(completion.cause());
+                }
+            } else if (completion.isSuccess()) {
+                startSession(description);
+            } else {
+                LOG.debug("TLS handshake with {} failed: {}", ctx.channel().remoteAddress(), completion.cause().toString());
+                ctx.close();
+            }
+        } else if (event instanceof SniCompletionEvent sni && !sni.isSuccess() && handshake == null && session == null) {
+            LOG.debug("TLS handshake with {} failed: {}", ctx.channel().remoteAddress(), sni.cause().toString());
+            ctx.close();
+        }
+        ctx.fireUserEventTriggered(event);
     }
 
     @Override
@@ -295,21 +350,12 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
         pending.clear();
         discardUntilTls = true;
         framer().discardBuffered();
-        SslHandler tls = new SslHandler(setup.tls().newEngine(ctx.alloc()), true);
-        ctx.pipeline().addFirst("tls", tls);
+        // the 220 goes out in the clear before the TLS handler is in place, then the client's hello is TLS's
         send(ready);
         unflushed = false;
         ctx.flush();
-        CompletableFuture<String> handshake = new CompletableFuture<>();
-        tls.handshakeFuture().addListener(done -> {
-            discardUntilTls = false;
-            if (done.isSuccess()) {
-                encrypted = true;
-                handshake.complete(tls.engine().getSession().getProtocol() + ":" + tls.engine().getSession().getCipherSuite());
-            } else {
-                handshake.completeExceptionally(done.cause());
-            }
-        });
+        ctx.pipeline().addFirst("tls", setup.tls().newHandler());
+        handshake = new CompletableFuture<>();
         return handshake;
     }
 

@@ -9,7 +9,6 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,6 +30,7 @@ import org.postern.smtp.core.internal.protocol.ReverseLookup;
 import org.postern.smtp.core.internal.protocol.SessionSettings;
 import org.postern.smtp.core.internal.protocol.SmtpSession;
 import org.postern.smtp.core.internal.protocol.Transport;
+import org.postern.smtp.core.internal.tls.ServerTls;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,20 +50,26 @@ public final class SmtpServer implements AutoCloseable {
     /**
      * Everything a new connection is set up with; replaced whole when the configuration changes.
      *
-     * @param tls the server's TLS context for STARTTLS, or null when no certificate is configured
+     * @param tls the server's certificates, or null when it has none (no STARTTLS)
+     * @param implicitTls the connection negotiates TLS before anything else (RFC 8314's port 465)
      */
-    public record Setup(SessionSettings settings, Map<String, SessionSettings> listenerSettings, Limits limits,
-            HookRunner runner, PluginSupport support, SslContext tls, ReverseLookup reverseLookup) {
+    public record Setup(SessionSettings settings, Map<String, ListenerSettings> listenerSettings, Limits limits,
+            HookRunner runner, PluginSupport support, ServerTls tls, ReverseLookup reverseLookup, boolean implicitTls) {
         /** A setup whose listeners all use the same settings, and no reverse DNS. */
-        public Setup(SessionSettings settings, Limits limits, HookRunner runner, PluginSupport support, SslContext tls) {
-            this(settings, Map.of(), limits, runner, support, tls, ReverseLookup.NONE);
+        public Setup(SessionSettings settings, Limits limits, HookRunner runner, PluginSupport support, ServerTls tls) {
+            this(settings, Map.of(), limits, runner, support, tls, ReverseLookup.NONE, false);
         }
 
         /** This setup as one listener's connections see it: with that listener's own settings, if it has any. */
         Setup forListener(String name) {
-            SessionSettings own = listenerSettings.get(name);
-            return own == null ? this : new Setup(own, Map.of(), limits, runner, support, tls, reverseLookup);
+            ListenerSettings own = listenerSettings.get(name);
+            return own == null ? this
+                    : new Setup(own.settings(), Map.of(), limits, runner, support, tls, reverseLookup, own.implicitTls());
         }
+    }
+
+    /** A named listener's own settings ({@code listener.<name>.*}). */
+    public record ListenerSettings(SessionSettings settings, boolean implicitTls) {
     }
 
     /** An address to listen on, and the name that selects its own settings ({@code listener.<name>.*}). */
@@ -97,6 +103,11 @@ public final class SmtpServer implements AutoCloseable {
         this.statistics = statistics;
         this.workers = new MultiThreadIoEventLoopGroup(ioThreads, NioIoHandler.newFactory());
         configure(setup);
+    }
+
+    /** The setup new connections get. */
+    public Setup setup() {
+        return setup;
     }
 
     /** Applies a new setup to connections accepted from now on. */
@@ -152,17 +163,19 @@ public final class SmtpServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel channel) {
-                        Setup current = setup.forListener(listener.name);
+                        String name = listener.name;
+                        Setup current = setup.forListener(name);
                         channel.pipeline()
                                 .addLast("framer", new SmtpFrameDecoder(current.limits().maxLineLength()))
-                                .addLast("session", new SmtpConnectionHandler(SmtpServer.this, current));
+                                .addLast("session", new SmtpConnectionHandler(SmtpServer.this, current, name));
                     }
                 });
     }
 
-    SmtpSession newSession(Setup current, InetSocketAddress remote, InetSocketAddress local, Transport transport) {
+    SmtpSession newSession(Setup current, String listener, InetSocketAddress remote, InetSocketAddress local, Transport transport) {
         String id = idPrefix + "." + Long.toString(sessionCounter.incrementAndGet(), 36);
-        SmtpSession session = new SmtpSession(id, remote, local, current.settings(), current.runner(), chains,
+        SmtpSession session = new SmtpSession(id, listener, remote, local, current.settings(), current.runner(),
+                () -> chains.get().forListener(listener),
                 current.support(), current.reverseLookup(), transport, statistics, authFailures);
         sessions.add(session);
         statistics.connection();
@@ -186,9 +199,10 @@ public final class SmtpServer implements AutoCloseable {
         return limiter;
     }
 
-    /** The addresses actually bound (with the real port where 0 was asked for). */
-    public synchronized List<InetSocketAddress> boundAddresses() {
-        return listeners.values().stream().map(bound -> (InetSocketAddress) bound.channel.localAddress()).toList();
+    /** The listeners with the addresses actually bound (the real port where 0 was asked for). */
+    public synchronized List<Listener> boundListeners() {
+        return listeners.values().stream()
+                .map(bound -> new Listener(bound.name, (InetSocketAddress) bound.channel.localAddress())).toList();
     }
 
     /** Stops listening and closes every connection. */

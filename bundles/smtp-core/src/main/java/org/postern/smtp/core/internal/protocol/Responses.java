@@ -124,6 +124,8 @@ public final class Responses {
 
     // MAIL, RCPT
     static final Reply HELLO_FIRST = Reply.of(503, "5.5.1", "please say hello first ...");
+    /** RFC 4954 6: the listener takes mail from authenticated clients only. */
+    static final Reply AUTHENTICATION_REQUIRED = Reply.of(530, "5.7.0", "Authentication required");
     static final Reply SENDER_UNPARSABLE = Reply.of(501, "5.1.7", "could not parse your mail from command");
     static final Reply SIZE_SYNTAX = Reply.of(501, "5.5.4", "Syntax error in SIZE parameter");
     static final Reply SIZE_EXCEEDED = Reply.of(552, "5.3.4", "Message size exceeds fixed maximum message size");

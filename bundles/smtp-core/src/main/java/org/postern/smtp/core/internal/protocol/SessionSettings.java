@@ -32,10 +32,24 @@ public record SessionSettings(
      * @param failureDelay how long the reply to a session's first failed AUTH is held back; doubled for each
      *     further failure in the session
      * @param maxFailureDelay the longest a failed AUTH's reply is held back
+     * @param required MAIL is refused until the client authenticated (a submission listener)
      */
-    public record AuthPolicy(boolean tlsBeforeAuth, Duration failureDelay, Duration maxFailureDelay) {
+    public record AuthPolicy(boolean tlsBeforeAuth, Duration failureDelay, Duration maxFailureDelay, boolean required) {
         /** No delays, AUTH without TLS: for tests of the state machine. */
         public static final AuthPolicy UNTHROTTLED = new AuthPolicy(false, Duration.ZERO, Duration.ZERO);
+
+        /** A policy that lets clients send mail without authenticating. */
+        public AuthPolicy(boolean tlsBeforeAuth, Duration failureDelay, Duration maxFailureDelay) {
+            this(tlsBeforeAuth, failureDelay, maxFailureDelay, false);
+        }
+
+        public AuthPolicy withTlsBeforeAuth(boolean newTlsBeforeAuth) {
+            return new AuthPolicy(newTlsBeforeAuth, failureDelay, maxFailureDelay, required);
+        }
+
+        public AuthPolicy withRequired(boolean newRequired) {
+            return new AuthPolicy(tlsBeforeAuth, failureDelay, maxFailureDelay, newRequired);
+        }
 
         /** The delay before the reply to the session's n-th failed attempt (n from 1). */
         public Duration delayAfter(int failures) {
@@ -89,8 +103,7 @@ public record SessionSettings(
             }
         }
         String tlsBeforeAuth = answers.get("tls_before_auth");
-        AuthPolicy newAuth = tlsBeforeAuth == null ? auth
-                : new AuthPolicy(!tlsBeforeAuth.equals("0"), auth.failureDelay(), auth.maxFailureDelay());
+        AuthPolicy newAuth = tlsBeforeAuth == null ? auth : auth.withTlsBeforeAuth(!tlsBeforeAuth.equals("0"));
         return new SessionSettings(newMe, greeting, newMaxSize, maxRecipients, maxCommandLineLength, maxHeaderSize,
                 maxErrors, bareLineEndings, spoolFolder, spoolMemoryThreshold, newAuth);
     }

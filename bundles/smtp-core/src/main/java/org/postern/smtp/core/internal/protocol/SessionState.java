@@ -8,6 +8,7 @@ import org.postern.smtp.api.Session;
 /** The connection as hooks see it. */
 final class SessionState implements Session {
     private final String id;
+    private final String listener;
     private final InetSocketAddress remote;
     private final InetSocketAddress local;
     private volatile Notes notes = Notes.create();
@@ -21,9 +22,11 @@ final class SessionState implements Session {
     private volatile String remoteHost;
     private final java.util.function.BooleanSupplier inputWaiting;
 
-    SessionState(String id, InetSocketAddress remote, InetSocketAddress local, java.util.function.BooleanSupplier inputWaiting) {
+    SessionState(String id, String listener, InetSocketAddress remote, InetSocketAddress local,
+            java.util.function.BooleanSupplier inputWaiting) {
         this.inputWaiting = inputWaiting;
         this.id = id;
+        this.listener = listener;
         this.remote = remote;
         this.local = local;
     }
@@ -36,6 +39,11 @@ final class SessionState implements Session {
     @Override
     public String id() {
         return id;
+    }
+
+    @Override
+    public String listener() {
+        return listener;
     }
 
     @Override

@@ -82,7 +82,7 @@ public final class SmtpSession {
     /** A plugin sent the command's final reply itself; the core's own for the command is not sent. */
     private boolean answeredByPlugin;
 
-    public SmtpSession(String id, InetSocketAddress remote, InetSocketAddress local, SessionSettings settings,
+    public SmtpSession(String id, String listener, InetSocketAddress remote, InetSocketAddress local, SessionSettings settings,
             HookRunner runner, Supplier<HookChains> hookChains, PluginSupport support, ReverseLookup reverseLookup,
             Transport transport, Statistics statistics, AuthFailureBudget authFailureBudget) {
         this.settings = settings;
@@ -93,7 +93,7 @@ public final class SmtpSession {
         this.support = support;
         this.reverseLookup = reverseLookup;
         this.transport = transport;
-        this.state = new SessionState(id, remote, local, transport::inputWaiting);
+        this.state = new SessionState(id, listener, remote, local, transport::inputWaiting);
         this.transaction = nextTransaction();
         this.auth = new AuthExchange(this, authFailureBudget);
         this.client = new PluginConversation(this, runner);
@@ -128,6 +128,12 @@ public final class SmtpSession {
         long seconds = (System.currentTimeMillis() - startedMillis) / 1000;
         return String.format("%-12s %-24s %-20s %6ds  %s", state.id(), state.remoteAddress().getAddress().getHostAddress()
                 + ":" + state.remoteAddress().getPort(), described, seconds, state.heloHost().map(h -> "HELO " + h).orElse(""));
+    }
+
+    /** The connection negotiated TLS before the session began (an implicit-TLS listener). */
+    public void encryptedFromTheStart(String tlsDescription) {
+        log(LogLevel.INFO, "TLS started, {}", tlsDescription);
+        state.tlsStarted(tlsDescription);
     }
 
     /**
@@ -351,6 +357,9 @@ public final class SmtpSession {
         return resetTransaction().thenCompose(v -> {
             if (state.heloHost().isEmpty()) {
                 return reply(Responses.HELLO_FIRST);
+            }
+            if (settings.auth().required() && state.authenticatedUser().isEmpty()) {
+                return reply(Responses.AUTHENTICATION_REQUIRED);
             }
             return parseEnvelope(HookType.MAIL_PARSE, "mail", arguments, EnvelopeParser::parseMail, HookType.MAIL_PRE,
                     "could not parse your mail from command", this::mailAddress);

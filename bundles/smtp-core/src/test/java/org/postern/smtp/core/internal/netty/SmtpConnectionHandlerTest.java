@@ -69,7 +69,7 @@ class SmtpConnectionHandlerTest {
                 return new InetSocketAddress("127.0.0.1", 25);
             }
         };
-        channel.pipeline().addLast(new SmtpFrameDecoder(1000), new SmtpConnectionHandler(server, setup));
+        channel.pipeline().addLast(new SmtpFrameDecoder(1000), new SmtpConnectionHandler(server, setup, "default"));
         channel.pipeline().fireChannelActive();
         return channel;
     }

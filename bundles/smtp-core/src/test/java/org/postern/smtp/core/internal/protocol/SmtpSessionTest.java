@@ -80,7 +80,7 @@ class SmtpSessionTest {
         SessionSettings settings = new SessionSettings("mx.test", "ESMTP ready", maxSize, 3, 512, 4096, 20,
                 bareLineEndings, spoolFolder == null ? spool : spoolFolder, 64, SessionSettings.AuthPolicy.UNTHROTTLED);
         HookRunner runner = new HookRunner(Runnable::run, TestHooks.TIMER, Duration.ofSeconds(5), HookResult.denySoft("failed").withReplyCode(451), new Statistics());
-        SmtpSession session = new SmtpSession("t.1", new InetSocketAddress("192.0.2.7", 4000), new InetSocketAddress("127.0.0.1", 25),
+        SmtpSession session = new SmtpSession("t.1", "default", new InetSocketAddress("192.0.2.7", 4000), new InetSocketAddress("127.0.0.1", 25),
                 settings, runner, () -> chains, TestHooks.NO_SUPPORT, reverseLookup, transport, new Statistics(), new AuthFailureBudget(30, Duration.ofMinutes(10), 64));
         session.start(1, 1);
         return session;
