@@ -3,7 +3,8 @@
 # Installs what the tests run against from Debian's packages when it is missing: the real clients (swaks,
 # python3), the reference implementation (qpsmtpd), which ReferenceRepliesIT runs side by side, and the
 # daemons and programs plugins are tested against (dnsmasq for the DNS plugins, SpamAssassin's spamd for
-# spamassassin, fortune for quit_fortune, rsyslog for logging/syslog, redis-server for the Redis state store).
+# spamassassin, fortune for quit_fortune, rsyslog for logging/syslog, redis-server for the Redis state store,
+# OpenLDAP's slapd for auth_ldap_bind, with Net::LDAP for qpsmtpd's), and openssl, which makes the tests' certificates.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -16,6 +17,9 @@ command -v spamd >/dev/null || [ -x /usr/sbin/spamd ] || missing+=(spamd)
 [ -x /usr/games/fortune ] || missing+=(fortune-mod)
 command -v rsyslogd >/dev/null || [ -x /usr/sbin/rsyslogd ] || missing+=(rsyslog)
 command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
+[ -x /usr/sbin/slapd ] || missing+=(slapd)
+perl -MNet::LDAP -e1 2>/dev/null || missing+=(libnet-ldap-perl)
+command -v openssl >/dev/null || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "test.sh: installing ${missing[*]}" >&2
     sudo_cmd=""

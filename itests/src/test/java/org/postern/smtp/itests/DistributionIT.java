@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.Test;
 
@@ -65,8 +66,11 @@ public class DistributionIT {
     public void swaksAuthenticatesWithAHotDeployedAuthPluginAndRelays() throws Exception {
         Path plugin = Path.of(System.getProperty("postern.bundles"), "plugin-auth-flat-file", "target",
                 "plugin-auth-flat-file-" + System.getProperty("postern.version") + ".jar");
-        try (ServerProcess postern = ServerProcess.postern("auth")) {
-            Path passwords = Files.writeString(postern.base.resolve("flat_auth_pw"), "alice@example.org:correct horse\n");
+        // AUTH in the clear, also once STARTTLS is available (tls.before.auth would make it wait for TLS)
+        try (ServerProcess postern = ServerProcess.postern("auth", "", Map.of("tls.before.auth", "false"))) {
+            // bob's password ("battery staple") is a bcrypt hash made with `htpasswd -nbB -C 10`
+            Path passwords = Files.writeString(postern.base.resolve("flat_auth_pw"), "alice@example.org:correct horse\n"
+                    + "bob@example.org:$2y$10$VgJ7ioZ7Defw.1Yxue0L0.pqCEX7zGONOhwyMuIxhKP0w0wRLtpHu\n");
             Files.writeString(postern.base.resolve("etc/org.postern.smtp.plugin.auth_flat_file.cfg"), "file = " + passwords + "\n");
             Files.copy(plugin, postern.base.resolve("deploy/auth-flat-file.jar"));
             long deadline = System.currentTimeMillis() + 15_000;
@@ -88,7 +92,14 @@ public class DistributionIT {
             String refused = run(28, "swaks", "--server", "127.0.0.1:" + postern.port, "--auth", "LOGIN",
                     "--auth-user", "alice@example.org", "--auth-password", "guess", "--to", "friend@elsewhere.example");
             assertTrue(refused, refused.contains("535 5.7.8 LOGIN authentication failed for alice@example.org"));
-            assertEquals(2, postern.delivered("data/maildir").size());
+            String hashed = run(0, "swaks", "--server", "127.0.0.1:" + postern.port, "--auth", "PLAIN",
+                    "--auth-user", "bob@example.org", "--auth-password", "battery staple",
+                    "--from", "bob@example.org", "--to", "friend@elsewhere.example");
+            assertTrue(hashed, hashed.contains("<-  235 2.7.0 PLAIN authentication successful for bob@example.org"));
+            String wrong = run(28, "swaks", "--server", "127.0.0.1:" + postern.port, "--auth", "PLAIN",
+                    "--auth-user", "bob@example.org", "--auth-password", "battery stapler", "--to", "friend@elsewhere.example");
+            assertTrue(wrong, wrong.contains("535 5.7.8 PLAIN authentication failed for bob@example.org"));
+            assertEquals(3, postern.delivered("data/maildir").size());
         }
     }
 

@@ -22,6 +22,8 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Base64;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -41,11 +43,13 @@ import org.osgi.service.cm.ConfigurationAdmin;
 /**
  * Apache Karaf 4.4 (minimal, from Maven Central) with Postern's features repository: feature:install postern,
  * then a message over SMTP lands in the Maildir under karaf.data, and the postern: commands answer in Karaf's
- * shell.
+ * shell; feature:install postern-auth-jaas, then a user of Karaf's own realm authenticates over SMTP.
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
 public class KarafFeatureIT {
+    private static int port;
+
     @Inject
     private ConfigurationAdmin configAdmin;
 
@@ -62,7 +66,7 @@ public class KarafFeatureIT {
             keepRuntimeFolder(),
             configureConsole().ignoreLocalConsole().ignoreRemoteShell(),
             logLevel(LogLevel.WARN),
-            features(featuresForThisBuild().toUri().toString(), "postern"),
+            features(featuresForThisBuild().toUri().toString(), "postern", "postern-auth-jaas"),
         };
     }
 
@@ -95,21 +99,32 @@ public class KarafFeatureIT {
         return file;
     }
 
+    /**
+     * The server's port, chosen once for the Karaf both tests share. As an administrator would: edit the
+     * configuration file the feature created in etc/. (Updating ConfigAdmin directly would race with FileInstall
+     * applying that file once after the install.) AUTH is offered without STARTTLS, so that the test's client can
+     * use it in the clear.
+     */
+    private static synchronized int serverPort() throws Exception {
+        if (port == 0) {
+            int free;
+            try (ServerSocket socket = new ServerSocket(0)) {
+                free = socket.getLocalPort();
+            }
+            Path serverConfig = Path.of(System.getProperty("karaf.etc"), "org.postern.smtp.server.cfg");
+            long settle = System.currentTimeMillis() + 30_000;
+            while (!Files.exists(serverConfig) && System.currentTimeMillis() < settle) {
+                Thread.sleep(100);
+            }
+            Files.writeString(serverConfig, "listen = 127.0.0.1:" + free + "\nme = karaf.postern\ntls.before.auth = false\n");
+            port = free;
+        }
+        return port;
+    }
+
     @Test
     public void theDefaultFeatureDeliversIntoTheMaildir() throws Exception {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
-        // As an administrator would: edit the configuration file the feature created in etc/. (Updating
-        // ConfigAdmin directly would race with FileInstall applying that file once after the install.)
-        Path serverConfig = Path.of(System.getProperty("karaf.etc"), "org.postern.smtp.server.cfg");
-        long settle = System.currentTimeMillis() + 30_000;
-        while (!Files.exists(serverConfig) && System.currentTimeMillis() < settle) {
-            Thread.sleep(100);
-        }
-        Files.writeString(serverConfig, "listen = 127.0.0.1:" + port + "\nme = karaf.postern\n");
-
+        int port = serverPort();
         String reply = null;
         long deadline = System.currentTimeMillis() + 30_000;
         while (System.currentTimeMillis() < deadline) {
@@ -145,5 +160,83 @@ public class KarafFeatureIT {
         assertTrue(chains, Pattern.compile("\nrcpt\n     150  earlytalker .*\n     175  relay .*\n     900  rcpt_ok .*\n")
                 .matcher(chains).find());
         assertTrue(karafCommand("postern:counters").contains("         1  messages queued"));
+    }
+
+    @Test
+    public void authJaasAuthenticatesAUserOfKarafsPropertiesRealm() throws Exception {
+        int port = serverPort();
+        // a mail user of the realm "karaf", without a role (so not a console user), as etc/users.properties lines are
+        Files.writeString(Path.of(System.getProperty("karaf.etc"), "users.properties"),
+                "\nmail@example.org = battery staple\n", StandardOpenOption.APPEND);
+        String ehlo = "";
+        long deadline = System.currentTimeMillis() + 30_000;
+        // until the server listens and the feature's plugin offers AUTH
+        while (!ehlo.contains("\n250 AUTH PLAIN LOGIN") && System.currentTimeMillis() < deadline) {
+            try (SmtpSession smtp = new SmtpSession(port)) {
+                ehlo = smtp.command("EHLO karaf.test");
+            } catch (IOException notYet) {
+                // not listening yet
+            }
+            Thread.sleep(ehlo.contains("AUTH") ? 0 : 200);
+        }
+        assertTrue(ehlo, ehlo.contains("\n250 AUTH PLAIN LOGIN"));
+        try (SmtpSession smtp = new SmtpSession(port)) {
+            smtp.command("EHLO karaf.test");
+            assertEquals("235 2.7.0 PLAIN authentication successful for mail@example.org",
+                    smtp.command("AUTH PLAIN " + base64("\0mail@example.org\0battery staple")));
+        }
+        try (SmtpSession smtp = new SmtpSession(port)) {
+            smtp.command("EHLO karaf.test");
+            assertEquals("334 VXNlcm5hbWU6", smtp.command("AUTH LOGIN"));
+            assertEquals("334 UGFzc3dvcmQ6", smtp.command(base64("mail@example.org")));
+            assertEquals("235 2.7.0 LOGIN authentication successful for mail@example.org", smtp.command(base64("battery staple")));
+        }
+        try (SmtpSession smtp = new SmtpSession(port)) {
+            smtp.command("EHLO karaf.test");
+            assertEquals("535 5.7.8 PLAIN authentication failed for mail@example.org",
+                    smtp.command("AUTH PLAIN " + base64("\0mail@example.org\0battery")));
+        }
+    }
+
+    private static String base64(String text) {
+        return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** A client session, greeting read. */
+    private static final class SmtpSession implements AutoCloseable {
+        private final Socket socket;
+        private final BufferedReader in;
+        private final OutputStream out;
+
+        SmtpSession(int port) throws IOException {
+            socket = new Socket("127.0.0.1", port);
+            in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
+            out = socket.getOutputStream();
+            reply();
+        }
+
+        String command(String command) throws IOException {
+            out.write((command + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            return reply();
+        }
+
+        /** One reply, its lines joined with \n: up to the line whose code is followed by a space. */
+        private String reply() throws IOException {
+            StringBuilder reply = new StringBuilder();
+            String line;
+            do {
+                line = in.readLine();
+                if (line == null) {
+                    throw new IOException("connection closed after: " + reply);
+                }
+                reply.append(reply.length() == 0 ? "" : "\n").append(line);
+            } while (line.length() > 3 && line.charAt(3) == '-');
+            return reply.toString();
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
     }
 }
