@@ -33,8 +33,9 @@ public class AdminConsoleIT {
                 assertTrue(client.command("Subject: counted\r\n\r\nbody\r\n.").startsWith("250"));
             }
             postern.type("postern:listeners");
-            awaitOutput(postern, "listening on /127.0.0.1:" + postern.port);
+            awaitOutput(postern, "listening on /127.0.0.1:" + postern.port + " (default)");
             postern.type("postern:chains");
+            awaitOutput(postern, "listener default (/127.0.0.1:" + postern.port + ")\n");
             awaitOutput(postern, "rcpt\n     900  rcpt_ok                  org.postern.plugin-rcpt-ok 0.1.0.SNAPSHOT");
             awaitOutput(postern, "queue\n    1000  queue/maildir");
             postern.type("postern:sessions");

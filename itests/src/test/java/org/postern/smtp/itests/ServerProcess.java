@@ -33,7 +33,9 @@ final class ServerProcess implements AutoCloseable {
      * TLS unless {@code serverKeys} configure it ({@code tls.self.signed = false}), as the qpsmtpd it is compared
      * with runs.
      */
-    private static final String SERVER_CFG = "org.postern.smtp.server.cfg";
+    static final String SERVER_CFG = "org.postern.smtp.server.cfg";
+    /** In lines for etc/ files, stands for the port the server is started on (and waited for). */
+    static final String PORT = "{port}";
     /** The comparisons with qpsmtpd run it without its tls plugin. */
     private static final String PLAIN_TEXT_ONLY = "tls.self.signed = false\n";
 
@@ -77,7 +79,8 @@ final class ServerProcess implements AutoCloseable {
      * bin/postern with this build's plugin bundles (module names under bundles/, e.g. {@code plugin-badrcptto})
      * in its deploy/ folder from the start, and lines added to etc/ files (file name → lines, e.g.
      * {@code "org.postern.smtp.config.cfg" → "badrcptto = @spam.example\n"}): for plugin tests side by side with
-     * {@link #qpsmtpdWithPlugins}. Without TLS unless the lines for org.postern.smtp.server.cfg name {@code tls.} keys.
+     * {@link #qpsmtpdWithPlugins}. Without TLS unless the lines for org.postern.smtp.server.cfg name {@code tls.} keys;
+     * {@value #PORT} in the lines stands for the server's port.
      */
     static ServerProcess posternWithPlugins(String name, Map<String, String> etcLines, List<String> bundles) throws Exception {
         List<Path> jars = new java.util.ArrayList<>();
@@ -115,7 +118,7 @@ final class ServerProcess implements AutoCloseable {
             }
         }
         for (Map.Entry<String, String> lines : etcLines.entrySet()) {
-            Files.writeString(etc.resolve(lines.getKey()), "\n" + lines.getValue() + "\n",
+            Files.writeString(etc.resolve(lines.getKey()), "\n" + lines.getValue().replace(PORT, Integer.toString(port)) + "\n",
                     java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
         }
         ProcessBuilder builder = new ProcessBuilder(POSTERN_HOME.resolve("bin/postern").toString(),
@@ -268,7 +271,7 @@ final class ServerProcess implements AutoCloseable {
         }
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
         }
