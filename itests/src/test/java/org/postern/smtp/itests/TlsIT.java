@@ -23,12 +23,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
 import org.junit.Test;
@@ -229,7 +226,7 @@ public class TlsIT {
             expect(in, "250");
             command(out, "STARTTLS");
             expect(in, "220");
-            SSLSocket tls = (SSLSocket) trustingEveryone().getSocketFactory().createSocket(socket, "127.0.0.1", port, true);
+            SSLSocket tls = (SSLSocket) TrustingEveryone.context().getSocketFactory().createSocket(socket, "127.0.0.1", port, true);
             SSLParameters parameters = tls.getSSLParameters();
             parameters.setServerNames(List.of(new SNIHostName("mx.example.org")));
             tls.setSSLParameters(parameters);
@@ -267,24 +264,5 @@ public class TlsIT {
                 throw new AssertionError("expected " + code + ", got " + line);
             }
         } while (line.charAt(3) == '-');
-    }
-
-    private static SSLContext trustingEveryone() throws Exception {
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, new TrustManager[] {new X509TrustManager() {
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType) {
-            }
-
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType) {
-            }
-
-            @Override
-            public X509Certificate[] getAcceptedIssuers() {
-                return new X509Certificate[0];
-            }
-        }}, null);
-        return context;
     }
 }
