@@ -241,6 +241,16 @@ final class ServerProcess implements AutoCloseable {
         return start(port, base, command);
     }
 
+    /** Sends the server SIGTERM, as an administrator's stop does, without waiting for it to exit. */
+    void terminate() {
+        process.destroy();
+    }
+
+    /** Waits for the server to exit; true when it did within the time given. */
+    boolean exitedWithin(long millis) throws InterruptedException {
+        return process.waitFor(millis, TimeUnit.MILLISECONDS);
+    }
+
     /** Types a line on the server's standard input (its console, with --console). */
     void type(String line) throws IOException {
         process.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));

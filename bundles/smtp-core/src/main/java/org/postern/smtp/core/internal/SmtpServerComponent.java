@@ -18,6 +18,9 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleEvent;
+import org.osgi.framework.Constants;
+import org.osgi.framework.SynchronousBundleListener;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -187,6 +190,10 @@ public final class SmtpServerComponent {
         @AttributeDefinition(description = "Look up each client's host name (PTR) before pre_connection, when a DNS resolver is installed (qpsmtpd's remote_host)")
         boolean remote_host_lookup() default true;
 
+        @AttributeDefinition(description = "Seconds open sessions may go on when the server stops (it accepts no new ones); "
+                + "then those still open get 421 4.3.2 and are closed")
+        int shutdown_grace() default 10;
+
         @AttributeDefinition(description = "Reply code given when a plugin fails or times out (4xx)")
         int hook_failure_code() default 451;
 
@@ -207,6 +214,12 @@ public final class SmtpServerComponent {
     private final Statistics statistics = new Statistics();
     private final SmtpServer server;
     private ScheduledFuture<?> certificateCheck;
+    private volatile Duration shutdownGrace;
+    /**
+     * When the framework stops, the sessions get their grace period before any bundle stops: plugins of a higher
+     * start level (deploy/'s) would otherwise stop first, and the sessions would finish without them.
+     */
+    private final SynchronousBundleListener frameworkStopping = this::drainWhenTheFrameworkStops;
     /** The server's DNS resolver, when a bundle provides one; it may come and go while the server runs. */
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     private volatile Resolver resolver;
@@ -242,7 +255,15 @@ public final class SmtpServerComponent {
             throw e;
         }
         server = started;
+        shutdownGrace = Duration.ofSeconds(notNegative(config.shutdown_grace(), "shutdown.grace"));
+        context.addBundleListener(frameworkStopping);
         checkCertificatesEvery(config.tls_reload_interval());
+    }
+
+    private void drainWhenTheFrameworkStops(BundleEvent event) {
+        if (event.getType() == BundleEvent.STOPPING && event.getBundle().getBundleId() == Constants.SYSTEM_BUNDLE_ID) {
+            server.drain(shutdownGrace);
+        }
     }
 
     /** Certificates are renewed on disk (Let's Encrypt every 60 days or so): pick up new files without a restart. */
@@ -270,6 +291,7 @@ public final class SmtpServerComponent {
             listeners = ListenerConfig.listeners(config.listen());
             setup = setup(config, properties, listeners);
             positive(config.hook_threads(), "hook.threads");
+            notNegative(config.shutdown_grace(), "shutdown.grace");
         } catch (IllegalArgumentException e) {
             LOG.error("configuration {} not applied, the previous one stays in force: {}", PID, e.getMessage());
             return;
@@ -294,6 +316,7 @@ public final class SmtpServerComponent {
         }
         prepareSpool(setup.settings().spoolFolder(), false);
         server.configure(setup);
+        shutdownGrace = Duration.ofSeconds(config.shutdown_grace());
         checkCertificatesEvery(config.tls_reload_interval());
         List<String> failures = server.listenOn(listeners);
         failures.forEach(failure -> LOG.error("configuration {}: key 'listen': cannot listen on {}", PID, failure));
@@ -302,6 +325,8 @@ public final class SmtpServerComponent {
 
     @Deactivate
     void deactivate() {
+        context.removeBundleListener(frameworkStopping);
+        server.drain(shutdownGrace);
         server.close();
         hookExecutor.shutdownNow();
         hookTimer.shutdownNow();

@@ -86,6 +86,9 @@ public final class SmtpServer implements AutoCloseable {
         }
     }
 
+    /** How long sessions told to end get for the 421 to go out, and a command being answered to finish. */
+    private static final Duration LAST_ANSWERS = Duration.ofSeconds(5);
+
     private final Supplier<HookChains> chains;
     private final Statistics statistics;
     private final Set<SmtpSession> sessions = ConcurrentHashMap.newKeySet();
@@ -205,14 +208,44 @@ public final class SmtpServer implements AutoCloseable {
                 .map(bound -> new Listener(bound.name, (InetSocketAddress) bound.channel.localAddress())).toList();
     }
 
-    /** Stops listening and closes every connection. */
-    @Override
-    public void close() {
+    /**
+     * Stops gracefully: stops accepting, lets open sessions go on for {@code grace}, then ends those still open
+     * with 421 4.3.2 (a session whose command is being answered right after that answer) and waits a little for
+     * them to close. The event loops keep running, for {@link #close()}.
+     */
+    public void drain(Duration grace) {
         synchronized (this) {
-            listeners.values().forEach(bound -> bound.channel.close());
+            listeners.values().forEach(bound -> bound.channel.close().syncUninterruptibly());
             listeners.clear();
         }
+        if (!sessions.isEmpty() && !grace.isZero()) {
+            LOG.info("stopped accepting; {} open session(s) have {} s to finish", sessions.size(), grace.toSeconds());
+            awaitSessionsGone(grace);
+        }
+        if (!sessions.isEmpty()) {
+            LOG.info("ending {} open session(s) with 421", sessions.size());
+            sessions.forEach(SmtpSession::shutDown);
+            awaitSessionsGone(LAST_ANSWERS);
+        }
+    }
+
+    /** Stops listening and closes every connection at once. */
+    @Override
+    public void close() {
+        drain(Duration.ZERO);
         acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    private void awaitSessionsGone(Duration atMost) {
+        long deadline = System.nanoTime() + atMost.toNanos();
+        while (!sessions.isEmpty() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 }

@@ -205,6 +205,11 @@ public final class Responses {
         return new Decision(Reply.of(421, "4.4.2", me + " Timeout; closing connection"), true);
     }
 
+    /** RFC 5321 3.8: a server that shuts down may answer any command, or none, with 421. */
+    static Decision shuttingDown(String me) {
+        return new Decision(Reply.of(421, "4.3.2", me + " Service shutting down, closing connection"), true);
+    }
+
     static Reply pluginsTooSlow(String me) {
         return Reply.of(421, "4.4.2", me + " Timeout waiting for plugins; closing connection");
     }

@@ -81,6 +81,8 @@ public final class SmtpSession {
     private int errors;
     /** A plugin sent the command's final reply itself; the core's own for the command is not sent. */
     private boolean answeredByPlugin;
+    /** The server is stopping: the session ends with 421 as soon as no command is being answered. */
+    private boolean shuttingDown;
 
     public SmtpSession(String id, String listener, InetSocketAddress remote, InetSocketAddress local, SessionSettings settings,
             HookRunner runner, Supplier<HookChains> hookChains, PluginSupport support, ReverseLookup reverseLookup,
@@ -557,6 +559,25 @@ public final class SmtpSession {
     }
 
     /**
+     * The server stops: the client gets 421 4.3.2 and the connection closes, at once unless a command is being
+     * answered (then right after its reply, so that a message being queued gets its answer). A message still
+     * being received is dropped, unanswered, as when the client leaves: the sender retries it.
+     */
+    public void shutDown() {
+        transport.executor().execute(() -> {
+            if (ending()) {
+                return;
+            }
+            shuttingDown = true;
+            if (!busy) {
+                log(LogLevel.INFO, "server shutting down, closing the session");
+                enter(Phase.COMMANDS);
+                track(() -> respond(Responses.shuttingDown(settings.me())));
+            }
+        });
+    }
+
+    /**
      * Plugins have kept one command from being answered for as long as a client may wait: the client is told,
      * and the connection closes without running further hooks (they would wait behind the stuck ones).
      */
@@ -818,6 +839,11 @@ public final class SmtpSession {
                 log(LogLevel.INFO, "{} syntax or sequence errors, disconnecting", errors);
                 enter(Phase.COMMANDS);
                 track(() -> respond(Responses.tooManyErrors(settings.me())));
+                return;
+            }
+            if (shuttingDown && !ending()) {
+                enter(Phase.COMMANDS);
+                track(() -> respond(Responses.shuttingDown(settings.me())));
                 return;
             }
             busy = false;

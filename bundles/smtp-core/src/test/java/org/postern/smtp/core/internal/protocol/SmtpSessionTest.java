@@ -655,4 +655,50 @@ class SmtpSessionTest {
         assertTrue(transport.closed());
         assertEquals(null, say(session, "NOOP"));
     }
+
+    private static final String SHUTTING_DOWN = "421 4.3.2 mx.test Service shutting down, closing connection";
+
+    @Test
+    void anIdleSessionIsToldAtOnceThatTheServerStops() {
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000);
+        say(session, "EHLO client.example");
+        session.shutDown();
+        assertEquals(SHUTTING_DOWN, replies.get(replies.size() - 1));
+        assertTrue(transport.closed());
+    }
+
+    @Test
+    void aMessageBeingReceivedWhenTheServerStopsIsDroppedWithItsSpoolFile() throws Exception {
+        SmtpSession session = inData(session(BareLineEndings.REJECT, 100_000));
+        say(session, "Subject: long enough to be spooled to disk");
+        say(session, "");
+        for (int i = 0; i < 100; i++) {
+            say(session, "x".repeat(1000));
+        }
+        try (var files = Files.list(spool)) {
+            assertEquals(1, files.count(), "the body went to a spool file");
+        }
+        session.shutDown();
+        assertEquals(SHUTTING_DOWN, replies.get(replies.size() - 1));
+        session.onClosed();
+        assertEquals(null, queued.get());
+        try (var files = Files.list(spool)) {
+            assertEquals(0, files.count(), "no spool file is left");
+        }
+    }
+
+    @Test
+    void aCommandBeingAnsweredWhenTheServerStopsGetsItsAnswerFirst() {
+        CompletableFuture<HookResult> verdict = new CompletableFuture<>();
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000, hooks -> hooks
+                .add(HookType.RCPT, "slow", 5, (RcptHook) ctx -> HookResult.later(verdict)));
+        say(session, "EHLO client.example");
+        say(session, "MAIL FROM:<a@b.example>");
+        assertEquals(null, say(session, "RCPT TO:<c@example.org>"));
+        session.shutDown();
+        assertFalse(transport.closed());
+        verdict.complete(HookResult.ok());
+        assertEquals(List.of("250 2.1.5 <c@example.org>, recipient ok", SHUTTING_DOWN), replies.subList(replies.size() - 2, replies.size()));
+        assertTrue(transport.closed());
+    }
 }
