@@ -24,7 +24,8 @@ public final class Address {
     private static final Pattern QUOTED = Pattern.compile("^\"((?:[\\x01-\\x08\\x0B\\x0C\\x0E-\\x1F\\x20\\x21\\x23-\\x5B\\x5D-\\x7F]"
             + "|\\\\[\\x01-\\x09\\x0B\\x0C\\x0E-\\x7F])*)\"$");
     private static final Pattern QUOTED_PAIR = Pattern.compile("\\\\([\\x01-\\x09\\x0B\\x0C\\x0E-\\x7F])");
-    private static final Pattern NEEDS_QUOTING = Pattern.compile("[^a-zA-Z0-9!#$%&'*+\\-/=?^_`{|}~.]");
+    /** What a quoted local part must escape: the quote, the backslash, and the tab, which only a quoted pair carries. */
+    private static final Pattern NEEDS_ESCAPING = Pattern.compile("([\"\\\\\t])");
 
     private static final Address NULL_SENDER = new Address(null, null);
 
@@ -101,17 +102,20 @@ public final class Address {
         return user() + (host == null ? "" : "@" + host);
     }
 
-    /** The canonical path with angle brackets, quoting the local part where needed. */
+    /**
+     * The canonical path with angle brackets: the local part as it is when it is a dot-atom, quoted otherwise (an
+     * empty one, one with a leading, trailing or doubled dot, or with other characters), so that the path parses
+     * back to this address.
+     */
     public String format() {
         if (user == null) {
             return "<>";
         }
         String hostPart = host == null ? "" : "@" + host;
-        if (NEEDS_QUOTING.matcher(user).find()) {
-            String escaped = user.replaceAll("([^a-zA-Z0-9!#$%&'*+\\-/=?^_`{|}~.])", "\\\\$1");
-            return "<\"" + escaped + "\"" + hostPart + ">";
+        if (DOT_ATOM.matcher(user).matches()) {
+            return "<" + user + hostPart + ">";
         }
-        return "<" + user + hostPart + ">";
+        return "<\"" + NEEDS_ESCAPING.matcher(user).replaceAll("\\\\$1") + "\"" + hostPart + ">";
     }
 
     @Override
