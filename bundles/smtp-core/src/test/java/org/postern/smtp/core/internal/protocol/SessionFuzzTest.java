@@ -26,8 +26,8 @@ import org.postern.smtp.core.internal.protocol.SessionSettings.BareLineEndings;
 
 /**
  * A session fed any lines (commands, AUTH answers, message lines; with bare CRs and LFs, NULs, too-long lines):
- * it never fails internally (no 451 Internal error), every reply is a well-formed SMTP reply, a message is queued
- * only after a final dot, and when the connection ends no spool file is left behind. Small limits (64-octet
+ * it never fails internally (no 451 Internal error), every reply is a well-formed SMTP reply, and when the
+ * connection ends no spool file is left behind. Small limits (64-octet
  * spool threshold, 3 recipients, a 2 KB message size) put every limit within the fuzzer's reach.
  */
 class SessionFuzzTest {
