@@ -251,6 +251,20 @@ final class ServerProcess implements AutoCloseable {
         return process.waitFor(millis, TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * Kills the server with SIGKILL, as a crash would: no shutdown hook runs and no bundle is stopped. bin/postern
+     * execs java, so the process started is the JVM itself; checked, since killing a wrapper shell would leave
+     * the JVM running. {@link #restarted()} then starts it again on the same folders and port.
+     */
+    void kill() throws InterruptedException {
+        String command = process.info().command().orElse("?");
+        if (!Path.of(command).getFileName().toString().equals("java")) {
+            throw new AssertionError("the server's process runs " + command + ", not java: bin/postern must exec the JVM");
+        }
+        process.destroyForcibly();
+        process.waitFor();
+    }
+
     /** Types a line on the server's standard input (its console, with --console). */
     void type(String line) throws IOException {
         process.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));

@@ -211,30 +211,38 @@ final class DataExchange {
         });
     }
 
+    /**
+     * queue, then the reply, then queue_post, which hears of every queue attempt (a plugin that failed or
+     * timed out included) but a DONE, whose plugin answered for itself, as qpsmtpd's {@code queue_respond}.
+     */
     private CompletableFuture<Void> queue() {
         TransactionState transaction = session.transaction();
-        return session.hook(HookType.QUEUE, session.plain()).thenCompose(answer -> {
-            Decision decision = Responses.decide(HookType.QUEUE, answer, null);
+        return session.hook(HookType.QUEUE, session.plain()).handle((answer, error) -> {
+            HookFailure failure = SmtpSession.hookFailure(error);
+            if (error != null && failure == null) {
+                return CompletableFuture.<Void>failedFuture(error);
+            }
+            Decision decision = failure != null ? Responses.pluginFailed(failure.answer()) : Responses.decide(HookType.QUEUE, answer, null);
             session.statistics().transaction(decision == null);
-            Reply reply;
             if (decision != null) {
-                reply = decision.reply();
-                session.log(LogLevel.WARN, "message not queued: {}", answer);
+                session.log(LogLevel.WARN, "message not queued: {}", failure != null ? "plugin failure" : answer);
             } else {
-                reply = Responses.replyFor(Responses.QUEUED, answer, null);
+                decision = new Decision(Responses.replyFor(Responses.QUEUED, answer, null), false);
                 session.log(LogLevel.INFO, "message from {} to {} recipient(s), {} octets queued",
                         transaction.sender().map(Address::format).orElse("?"), transaction.recipients().size(), transaction.size());
             }
+            Decision reply = decision;
+            boolean done = failure == null && answer.code() == ReturnCode.DONE;
             return session.resetTransaction().thenCompose(v -> {
-                session.send(reply);
-                // as qpsmtpd: queue_post hears of every outcome but a DONE, whose plugin answered for itself
-                return answer.code() == ReturnCode.DONE ? completedFuture(HookResult.declined())
-                        : session.hook(HookType.QUEUE_POST, session.plain());
-            }).thenAccept(post -> {
+                session.send(reply.reply());
+                return done ? completedFuture(HookResult.declined()) : session.hook(HookType.QUEUE_POST, session.plain());
+            }).thenCompose(post -> {
                 if (post.code() != ReturnCode.OK && post.code() != ReturnCode.DECLINED) {
                     session.log(LogLevel.ERROR, "queue_post answered {}", post);
                 }
+                // RFC 5321 3.8: a 421 closes the connection, here as at every hook
+                return reply.close() ? session.disconnect() : completedFuture((Void) null);
             });
-        });
+        }).thenCompose(Function.identity());
     }
 }

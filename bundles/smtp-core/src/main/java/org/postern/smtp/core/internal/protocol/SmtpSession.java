@@ -611,7 +611,7 @@ public final class SmtpSession {
         });
     }
 
-    private CompletableFuture<Void> disconnect() {
+    CompletableFuture<Void> disconnect() {
         enter(Phase.CLOSING);
         return hook(HookType.DISCONNECT, plain()).thenCompose(answer -> resetTransaction()).thenRun(() -> {
             enter(Phase.CLOSED);

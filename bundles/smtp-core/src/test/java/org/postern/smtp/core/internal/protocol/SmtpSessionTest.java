@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
@@ -326,7 +327,7 @@ class SmtpSessionTest {
     @Test
     void queuePostHearsOfEveryOutcomeButADone() {
         List<String> heard = new ArrayList<>();
-        java.util.concurrent.atomic.AtomicInteger messages = new java.util.concurrent.atomic.AtomicInteger();
+        AtomicInteger messages = new AtomicInteger();
         SmtpSession session = session(BareLineEndings.REJECT, 100_000, hooks -> hooks
                 .add(HookType.QUEUE, "refuses-first", 5, (QueueHook) ctx ->
                         messages.getAndIncrement() == 0 ? HookResult.done(554, "not here") : HookResult.declined())
@@ -340,6 +341,31 @@ class SmtpSessionTest {
         inData(session);
         assertEquals("250 2.0.0 Queued", say(session, "."));
         assertEquals(List.of("queue_post"), heard);
+    }
+
+    @Test
+    void queuePostHearsOfAQueuePluginThatFailedAndA421FromQueueCloses() {
+        List<String> heard = new ArrayList<>();
+        AtomicInteger messages = new AtomicInteger();
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000, hooks -> hooks
+                .add(HookType.QUEUE, "fails-then-closes", 5, (QueueHook) ctx -> {
+                    if (messages.getAndIncrement() == 0) {
+                        throw new IllegalStateException("disk on fire");
+                    }
+                    return HookResult.denySoft("going away").withReplyCode(421);
+                })
+                .add(HookType.QUEUE_POST, "listener", 10, (QueuePostHook) ctx -> {
+                    heard.add("queue_post");
+                    return HookResult.declined();
+                }));
+        inData(session);
+        assertEquals("451 4.3.0 failed", say(session, "."));
+        assertEquals(List.of("queue_post"), heard);
+        assertFalse(transport.closed());
+        inData(session);
+        assertEquals("421 4.3.0 going away", say(session, "."));
+        assertEquals(List.of("queue_post", "queue_post"), heard);
+        assertTrue(transport.closed(), "a 421 closes the connection");
     }
 
     @Test
