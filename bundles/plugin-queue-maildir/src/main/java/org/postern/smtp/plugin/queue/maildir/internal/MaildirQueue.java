@@ -12,12 +12,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -52,6 +55,7 @@ public final class MaildirQueue implements QueueHook {
     static final String PID = "org.postern.smtp.plugin.queue.maildir";
     private static final Logger LOG = LoggerFactory.getLogger(MaildirQueue.class);
     private static final AtomicLong COUNTER = new AtomicLong();
+    private static final Duration STALE_TMP_FILE = Duration.ofHours(36);
 
     @ObjectClassDefinition(name = "Postern plugin: queue/maildir")
     public @interface Config {
@@ -189,6 +193,7 @@ public final class MaildirQueue implements QueueHook {
         for (String sub : List.of("tmp", "new", "cur")) {
             Files.createDirectories(folder.resolve(sub));
         }
+        deleteStaleTmpFiles(folder.resolve("tmp"));
         if (fsync) {
             for (Path created = folder; created != null; created = created.getParent()) {
                 forceFolder(created);
@@ -198,6 +203,22 @@ public final class MaildirQueue implements QueueHook {
             }
         }
         ready.add(folder);
+    }
+
+    /**
+     * A crash while a message was written (the client got no 250) leaves it in {@code tmp/}; the Maildir convention
+     * lets a file there go after 36 hours, by which time no writer still holds it.
+     */
+    private static void deleteStaleTmpFiles(Path tmp) throws IOException {
+        Instant stale = Instant.now().minus(STALE_TMP_FILE);
+        try (Stream<Path> files = Files.list(tmp)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                if (Files.isRegularFile(file) && Files.getLastModifiedTime(file).toInstant().isBefore(stale)) {
+                    LOG.info("deleting {}, left in tmp/ for more than 36 hours", file);
+                    deleteQuietly(file);
+                }
+            }
+        }
     }
 
     private static void deleteQuietly(Path file) {

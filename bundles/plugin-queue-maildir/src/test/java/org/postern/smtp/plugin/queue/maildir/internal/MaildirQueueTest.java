@@ -13,6 +13,9 @@ import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -54,6 +57,18 @@ class MaildirQueueTest {
                 + "Subject: hi\n\nline one\nline two\n", Files.readString(delivered.get(0)));
         assertEquals(List.of(), files(root.resolve("tmp")));
         assertTrue(Files.isDirectory(root.resolve("cur")));
+    }
+
+    /** A crash while a message was written leaves it in tmp/; the Maildir convention lets it go after 36 hours. */
+    @Test
+    void filesLeftInTmpForMoreThan36HoursAreDeletedWhenTheMaildirIsFirstUsed() throws IOException {
+        Files.createDirectories(root.resolve("tmp"));
+        Path stale = Files.writeString(root.resolve("tmp/1700000000.P1M1Q1.crashed"), "half a message");
+        Files.setLastModifiedTime(stale, FileTime.from(Instant.now().minus(Duration.ofHours(37))));
+        Path recent = Files.writeString(root.resolve("tmp/1700000000.P1M1Q2.writing"), "being written");
+        ctx.transaction().sender("<alice@example.com>").recipient("<bob@example.org>").message("Subject: hi\r\n\r\nbody\r\n");
+        assertEquals(ReturnCode.OK, new MaildirQueue(root, "", false).onQueue(ctx).code());
+        assertEquals(List.of(recent), files(root.resolve("tmp")));
     }
 
     @Test
