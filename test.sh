@@ -5,7 +5,7 @@
 # daemons and programs plugins are tested against (dnsmasq for the DNS plugins, SpamAssassin's spamd for
 # spamassassin, fortune for quit_fortune, rsyslog for logging/syslog, redis-server for the Redis state store,
 # OpenLDAP's slapd for auth_ldap_bind, with Net::LDAP for qpsmtpd's, Postfix for the queue plugins that hand
-# mail on), and openssl, which makes the tests' certificates.
+# mail on, clamd for virus/clamdscan, with ClamAV::Client for qpsmtpd's), and openssl, which makes the tests' certificates.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -22,6 +22,8 @@ command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] || missing+=(
 perl -MNet::LDAP -e1 2>/dev/null || missing+=(libnet-ldap-perl)
 command -v openssl >/dev/null || missing+=(openssl)
 [ -x /usr/sbin/postfix ] || missing+=(postfix)
+[ -x /usr/sbin/clamd ] || missing+=(clamav-daemon)
+perl -MClamAV::Client -e1 2>/dev/null || missing+=(libclamav-client-perl)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "test.sh: installing ${missing[*]}" >&2
     sudo_cmd=""
