@@ -5,7 +5,7 @@
 # daemons and programs plugins are tested against (dnsmasq for the DNS plugins, SpamAssassin's spamd for
 # spamassassin, fortune for quit_fortune, rsyslog for logging/syslog, redis-server for the Redis state store,
 # OpenLDAP's slapd for auth_ldap_bind, with Net::LDAP for qpsmtpd's, Postfix for the queue plugins that hand
-# mail on, clamd for virus/clamdscan, with ClamAV::Client for qpsmtpd's), and openssl, which makes the tests' certificates.
+# mail on, clamd for virus/clamdscan, with ClamAV::Client for qpsmtpd's, Dovecot for queue/lmtp and SASL), and openssl, which makes the tests' certificates.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -24,6 +24,7 @@ command -v openssl >/dev/null || missing+=(openssl)
 [ -x /usr/sbin/postfix ] || missing+=(postfix)
 [ -x /usr/sbin/clamd ] || missing+=(clamav-daemon)
 perl -MClamAV::Client -e1 2>/dev/null || missing+=(libclamav-client-perl)
+[ -x /usr/lib/dovecot/lmtp ] || missing+=(dovecot-core dovecot-lmtpd)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "test.sh: installing ${missing[*]}" >&2
     sudo_cmd=""
