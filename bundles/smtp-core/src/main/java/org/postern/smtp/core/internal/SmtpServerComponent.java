@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -424,7 +423,7 @@ public final class SmtpServerComponent {
      */
     private ServerTls tls(Config config, Map<String, Object> properties) {
         TlsSettings settings = new TlsSettings(CertificateFiles.fromConfig(config.tls_cert(), config.tls_key(), config.tls_ca(), properties),
-                config.tls_keystore().isBlank() ? Optional.empty() : Optional.of(Path.of(config.tls_keystore().trim())), config.tls_keystore_password(), List.of(config.tls_protocols()),
+                CertificateFiles.optionalPath(config.tls_keystore()), config.tls_keystore_password(), List.of(config.tls_protocols()),
                 List.of(config.tls_ciphers()), Duration.ofSeconds(positive(config.tls_handshake_timeout(), "tls.handshake.timeout")));
         positive(config.tls_reload_interval(), "tls.reload.interval");
         if (settings.none()) {

@@ -91,12 +91,12 @@ final class SmtpFrameDecoder extends ByteToMessageDecoder {
         out.add(SmtpLine.framed(bytes, crlf));
     }
 
-    /** Drops bytes received but not yet framed (a partial line), and any too-long line being skipped. */
     /** True when bytes of a line not yet complete are held. */
     boolean holdsPartialLine() {
         return internalBuffer().isReadable();
     }
 
+    /** Drops bytes received but not yet framed (a partial line), and any too-long line being skipped. */
     void discardBuffered() {
         discarding = false;
         if (internalBuffer().isReadable()) {

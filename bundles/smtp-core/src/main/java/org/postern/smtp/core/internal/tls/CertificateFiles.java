@@ -56,7 +56,8 @@ public record CertificateFiles(String label, Path certificate, Optional<Path> ke
         return value == null ? "" : value.toString();
     }
 
-    private static Optional<Path> optionalPath(String value) {
+    /** A configured path; empty for a blank value. */
+    public static Optional<Path> optionalPath(String value) {
         return value.isBlank() ? Optional.empty() : Optional.of(Path.of(value.trim()));
     }
 

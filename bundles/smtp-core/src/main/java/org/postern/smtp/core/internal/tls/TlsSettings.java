@@ -19,7 +19,7 @@ public record TlsSettings(List<CertificateFiles> certificates, Optional<Path> ke
         return certificates.isEmpty() && keystore.isEmpty();
     }
 
-    /** These settings with a further certificate, used when none is configured. */
+    /** These settings with this one certificate: the self-signed one, when none is configured. */
     public TlsSettings with(CertificateFiles certificate) {
         return new TlsSettings(List.of(certificate), keystore, keystorePassword, protocols, ciphers, handshakeTimeout);
     }
