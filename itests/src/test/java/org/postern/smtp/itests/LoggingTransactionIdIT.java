@@ -56,7 +56,7 @@ public class LoggingTransactionIdIT {
         String session = received.group(1);
 
         // one logging thread writes the lines in order: once the queued line is there, the rcpt_ok lines are too
-        awaitLine(session + ".2 message from <sender@example.org> to 1 recipient(s)");
+        awaitLine(session + ".2 id=" + session + ".2 listener=default client=127.0.0.1 from=<sender@example.org>");
         String log = postern.log();
         assertTrue(log, log.contains(session + ".1" + RCPT_OK_LINE));
         assertTrue(log, log.contains(session + ".2" + RCPT_OK_LINE));

@@ -43,7 +43,7 @@ public final class PosternCommands {
         if (current == null) {
             return "The SMTP server is not running: it has no configuration " + SmtpServerComponent.PID + " yet.";
         }
-        return current.listeners().stream().map(listener -> "listening on " + listener.address() + " (" + listener.name() + ")")
+        return current.boundListeners().stream().map(listener -> "listening on " + listener.address() + " (" + listener.name() + ")")
                 .collect(Collectors.joining("\n"));
     }
 
@@ -57,7 +57,7 @@ public final class PosternCommands {
         if (current == null) {
             return describe(all).orElse("No plugins are registered.");
         }
-        Map<String, List<String>> addressesByName = current.listeners().stream().collect(Collectors.groupingBy(
+        Map<String, List<String>> addressesByName = current.boundListeners().stream().collect(Collectors.groupingBy(
                 SmtpServer.Listener::name, LinkedHashMap::new, Collectors.mapping(listener -> listener.address().toString(), Collectors.toList())));
         StringBuilder text = new StringBuilder();
         addressesByName.forEach((name, addresses) -> text.append("listener ").append(name).append(" (")

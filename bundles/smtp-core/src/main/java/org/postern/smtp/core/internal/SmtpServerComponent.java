@@ -1,14 +1,17 @@
 package org.postern.smtp.core.internal;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -35,6 +38,8 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.dns.Resolver;
+import org.postern.smtp.api.monitor.ServerMonitor;
+import org.postern.smtp.api.monitor.ServerStatus;
 import org.postern.smtp.core.internal.dispatch.HookRunner;
 import org.postern.smtp.core.internal.dispatch.Statistics;
 import org.postern.smtp.core.internal.netty.SmtpServer;
@@ -53,10 +58,10 @@ import org.slf4j.LoggerFactory;
  * The SMTP server, configured by the PID {@code org.postern.smtp.server}; it starts once that exists, and
  * follows its changes without dropping open sessions.
  */
-@Component(service = SmtpServerComponent.class, immediate = true, configurationPid = SmtpServerComponent.PID,
+@Component(service = {SmtpServerComponent.class, ServerStatus.class}, immediate = true, configurationPid = SmtpServerComponent.PID,
         configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = SmtpServerComponent.Config.class)
-public final class SmtpServerComponent {
+public final class SmtpServerComponent implements ServerStatus {
     public static final String PID = "org.postern.smtp.server";
     private static final Logger LOG = LoggerFactory.getLogger(SmtpServerComponent.class);
     private static final int LOGGING_QUEUE_SIZE = 10_000;
@@ -210,7 +215,10 @@ public final class SmtpServerComponent {
     private final UserConfigItems userItems;
     private final BundleContext context;
     private final int ioThreads;
-    private final Statistics statistics = new Statistics();
+    private final List<ServerMonitor> monitors = new CopyOnWriteArrayList<>();
+    private final Statistics statistics = new Statistics(monitors);
+    /** The listeners the configuration asks for, bound or not; health checks compare them with the bound ones. */
+    private volatile List<SmtpServer.Listener> configuredListeners;
     private final SmtpServer server;
     private ScheduledFuture<?> certificateCheck;
     private volatile Duration shutdownGrace;
@@ -240,6 +248,7 @@ public final class SmtpServerComponent {
             SmtpServer.Setup setup = setup(config, properties, listeners);
             prepareSpool(setup.settings().spoolFolder(), true);
             started = new SmtpServer(ioThreads, registry::chains, setup, statistics);
+            configuredListeners = listeners;
             List<String> failures = started.listenOn(listeners);
             if (!failures.isEmpty()) {
                 throw new IllegalStateException("cannot listen: " + failures);
@@ -317,6 +326,7 @@ public final class SmtpServerComponent {
         server.configure(setup);
         shutdownGrace = Duration.ofSeconds(config.shutdown_grace());
         checkCertificatesEvery(config.tls_reload_interval());
+        configuredListeners = listeners;
         List<String> failures = server.listenOn(listeners);
         failures.forEach(failure -> LOG.error("configuration {}: key 'listen': cannot listen on {}", PID, failure));
         LOG.info("configuration {} applied to new connections", PID);
@@ -354,8 +364,40 @@ public final class SmtpServerComponent {
     }
 
     /** The listeners, with the addresses they are bound to. */
-    public List<SmtpServer.Listener> listeners() {
+    public List<SmtpServer.Listener> boundListeners() {
         return server.boundListeners();
+    }
+
+    @Override
+    public List<ServerStatus.Listener> listeners() {
+        Map<String, InetSocketAddress> bound = new HashMap<>();
+        server.boundListeners().forEach(listener -> bound.put(listener.name(), listener.address()));
+        return configuredListeners.stream().map(listener -> new ServerStatus.Listener(listener.name(),
+                listener.address().getHostString() + ":" + listener.address().getPort(), bound.get(listener.name()))).toList();
+    }
+
+    @Override
+    public Map<String, Integer> sessionsByState() {
+        return server.sessionsByActivity();
+    }
+
+    @Override
+    public Path spoolFolder() {
+        return server.setup().settings().spoolFolder();
+    }
+
+    @Override
+    public long hookThreadsHeld() {
+        return statistics.stuckCalls();
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addMonitor(ServerMonitor monitor) {
+        monitors.add(monitor);
+    }
+
+    void removeMonitor(ServerMonitor monitor) {
+        monitors.remove(monitor);
     }
 
     /** The open sessions, one line each. */

@@ -19,6 +19,7 @@ import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.HookType;
 import org.postern.smtp.api.LogLevel;
 import org.postern.smtp.api.ReturnCode;
+import org.postern.smtp.api.monitor.ServerMonitor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -155,10 +156,13 @@ public final class HookRunner {
                 context.runningIn(call);
             }
             HookResult answer;
+            String outcome;
             try {
                 answer = call(plugin, call.hook, call.ctx);
+                outcome = answer.code().name();
             } catch (RuntimeException | LinkageError e) {
                 answer = failed(plugin, call.hook, call.ctx, e);
+                outcome = ServerMonitor.FAILED;
             } finally {
                 call.returned();
             }
@@ -169,6 +173,7 @@ public final class HookRunner {
             if (!call.settle()) {
                 return;
             }
+            call.answered(outcome);
             observe(call.chains, call.hook, plugin, answer, call.ctx);
             if (answer.code() != ReturnCode.DECLINED) {
                 finish(call.outcome, answer);
@@ -205,6 +210,7 @@ public final class HookRunner {
         private final AtomicInteger settlement = new AtomicInteger(OPEN);
         private final AtomicInteger phase = new AtomicInteger(QUEUED);
         private final ScheduledFuture<?> watchdog;
+        private final long queuedNanos = System.nanoTime();
 
         Call(HookChains chains, List<RegisteredHook> chain, int index, HookType hook, HookContext ctx,
                 CompletableFuture<HookResult> outcome) {
@@ -235,6 +241,11 @@ public final class HookRunner {
 
         Call next() {
             return new Call(chains, chain, index + 1, hook, ctx, outcome);
+        }
+
+        /** Tells the monitors how the plugin answered, and how long after the call was queued. */
+        void answered(String outcome) {
+            statistics.pluginAnswered(hook, plugin(), outcome, System.nanoTime() - queuedNanos);
         }
 
         /** Marks the plugin as running; false when its time ran out while it waited in the queue. */
@@ -279,6 +290,7 @@ public final class HookRunner {
             if (phase.compareAndSet(RUNNING, STUCK)) {
                 statistics.stuckCallStarted();
             }
+            answered(ServerMonitor.TIMED_OUT);
             proceed(failed(plugin(), hook, ctx, new TimeoutException()), () -> enqueue(next()));
         }
 
@@ -298,11 +310,14 @@ public final class HookRunner {
                 return;
             }
             if (error != null) {
+                answered(ServerMonitor.FAILED);
                 continueWith(failed(plugin(), hook, ctx, error));
             } else if (answer == null || answer.pending().isPresent()) {
+                answered(ServerMonitor.FAILED);
                 continueWith(failed(plugin(), hook, ctx,
                         new IllegalStateException("a later() answer must complete with a final HookResult")));
             } else {
+                answered(answer.code().name());
                 continueWith(answer);
             }
         }

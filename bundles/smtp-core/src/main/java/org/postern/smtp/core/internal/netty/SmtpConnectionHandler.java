@@ -70,7 +70,7 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
         countedAs = server.limiter().acquire(remote.getAddress());
         if (countedAs == null) {
             LOG.warn("refused connection from {}: connection limit reached", remote);
-            server.connectionRefused();
+            server.connectionRefused(listener);
             if (setup.implicitTls()) {
                 // the client expects a TLS handshake, which would cost the server more than the refusal is worth
                 ctx.close();

@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -181,16 +182,25 @@ public final class SmtpServer implements AutoCloseable {
                 () -> chains.get().forListener(listener),
                 current.support(), current.reverseLookup(), transport, statistics, authFailures);
         sessions.add(session);
-        statistics.connection();
+        statistics.connection(listener);
         return session;
     }
 
     void sessionEnded(SmtpSession session) {
         sessions.remove(session);
+        statistics.connectionClosed(session.listener(), session.age());
     }
 
-    void connectionRefused() {
-        statistics.refusedConnection();
+    void connectionRefused(String listener) {
+        statistics.refusedConnection(listener);
+    }
+
+    /** How many open sessions are in each of {@link SmtpSession#activity()}'s states, every state named. */
+    public Map<String, Integer> sessionsByActivity() {
+        Map<String, Integer> counts = new TreeMap<>();
+        SmtpSession.ACTIVITIES.forEach(activity -> counts.put(activity, 0));
+        sessions.forEach(session -> counts.merge(session.activity(), 1, Integer::sum));
+        return counts;
     }
 
     /** The open sessions, one line each (see {@link SmtpSession#describe()}). */

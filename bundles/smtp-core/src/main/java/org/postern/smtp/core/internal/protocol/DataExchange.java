@@ -8,11 +8,11 @@ import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import org.postern.smtp.api.Address;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.HookType;
 import org.postern.smtp.api.LogLevel;
 import org.postern.smtp.api.ReturnCode;
+import org.postern.smtp.api.monitor.TransactionRecord;
 import org.postern.smtp.api.SharedNotes;
 import org.postern.smtp.core.internal.dispatch.HookContexts;
 import org.postern.smtp.core.internal.dispatch.HookRunner.HookFailure;
@@ -139,7 +139,7 @@ final class DataExchange {
 
     /** The message is refused at the final dot: the transaction ends, and the reply closes if it is a 421. */
     private CompletableFuture<Void> notQueued(Reply refusal) {
-        session.statistics().transaction(false);
+        session.transaction().ended(TransactionRecord.Outcome.REFUSED, refusal);
         return session.resetTransaction().thenCompose(x -> session.respond(new Decision(refusal, refusal.code() == 421)));
     }
 
@@ -206,7 +206,6 @@ final class DataExchange {
                 return next.get();
             }
             session.log(LogLevel.INFO, "message refused at {}: {}", hook.hookName(), answer);
-            session.statistics().transaction(false);
             return session.refuse(decision);
         });
     }
@@ -223,13 +222,12 @@ final class DataExchange {
                 return CompletableFuture.<Void>failedFuture(error);
             }
             Decision decision = failure != null ? Responses.pluginFailed(failure.answer()) : Responses.decide(HookType.QUEUE, answer, null);
-            session.statistics().transaction(decision == null);
             if (decision != null) {
                 session.log(LogLevel.WARN, "message not queued: {}", failure != null ? "plugin failure" : answer);
+                transaction.ended(TransactionRecord.Outcome.REFUSED, decision.reply());
             } else {
                 decision = new Decision(Responses.replyFor(Responses.QUEUED, answer, null), false);
-                session.log(LogLevel.INFO, "message from {} to {} recipient(s), {} octets queued",
-                        transaction.sender().map(Address::format).orElse("?"), transaction.recipients().size(), transaction.size());
+                transaction.ended(TransactionRecord.Outcome.QUEUED, decision.reply());
             }
             Decision reply = decision;
             boolean done = failure == null && answer.code() == ReturnCode.DONE;

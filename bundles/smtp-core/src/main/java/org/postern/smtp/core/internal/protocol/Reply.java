@@ -28,6 +28,11 @@ public record Reply(int code, String enhancedStatus, List<String> lines) {
         return wire.toString().getBytes(StandardCharsets.UTF_8);
     }
 
+    /** The code, the enhanced status and the first line of text, for a log line. */
+    public String firstLine() {
+        return code + (enhancedStatus == null ? "" : " " + enhancedStatus) + " " + lines.get(0);
+    }
+
     @Override
     public String toString() {
         return new String(encode(), StandardCharsets.UTF_8).trim();

@@ -5,6 +5,7 @@ import static java.util.concurrent.CompletableFuture.completedFuture;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -27,6 +28,7 @@ import org.postern.smtp.api.MailContext;
 import org.postern.smtp.api.RcptContext;
 import org.postern.smtp.api.Recipient;
 import org.postern.smtp.api.ReturnCode;
+import org.postern.smtp.api.monitor.TransactionRecord;
 import org.postern.smtp.core.internal.dispatch.CoreLog;
 import org.postern.smtp.core.internal.dispatch.HookChains;
 import org.postern.smtp.core.internal.dispatch.HookContexts;
@@ -50,6 +52,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class SmtpSession {
     private static final Logger LOG = LoggerFactory.getLogger(SmtpSession.class);
+    /** One line per mail transaction as it ends (see {@link TransactionRecord#logLine()}), for people to grep. */
+    private static final Logger TRANSACTION_LOG = LoggerFactory.getLogger("postern.transactions");
     /** The MAIL parameters of the extensions the core offers (SIZE, 8BITMIME, AUTH); others are the plugins'. */
     private static final Set<String> MAIL_PARAMETERS = Set.of("size", "body", "auth");
     private static final Pattern ESMTP_WORD = Pattern.compile("(^|\\W)ESMTP(\\W|$)");
@@ -67,7 +71,7 @@ public final class SmtpSession {
     private final DataExchange data = new DataExchange(this);
     private final AuthExchange auth;
     private final PluginConversation client;
-    private final long startedMillis = System.currentTimeMillis();
+    private final long startedNanos = System.nanoTime();
     private TransactionState transaction;
     /** The current transaction's number in this session, in its id. */
     private int transactions;
@@ -122,14 +126,35 @@ public final class SmtpSession {
         return state.id();
     }
 
+    /** What a session can be doing, as {@link #activity()} names it. */
+    public static final List<String> ACTIVITIES = List.of("idle", "plugins", "data", "auth", "closing");
+
+    /** What the session is doing now, one of {@link #ACTIVITIES}. Read from any thread; approximate by nature. */
+    public String activity() {
+        Phase now = phase;
+        return now == Phase.CLOSED || now == Phase.CLOSING ? "closing" : busy ? "plugins"
+                : now instanceof Phase.ReceivingData ? "data" : now instanceof Phase.Authenticating ? "auth" : "idle";
+    }
+
+    public String listener() {
+        return state.listener();
+    }
+
+    /** How long ago the client connected. */
+    public Duration age() {
+        return Duration.ofNanos(System.nanoTime() - startedNanos);
+    }
+
     /** One line for administrators: id, client, state and age. Read from any thread; approximate by nature. */
     public String describe() {
-        Phase now = phase;
-        String described = now == Phase.CLOSED || now == Phase.CLOSING ? "closing" : busy ? "waiting for plugins"
-                : now instanceof Phase.ReceivingData ? "in DATA" : now instanceof Phase.Authenticating ? "in AUTH" : "idle";
-        long seconds = (System.currentTimeMillis() - startedMillis) / 1000;
+        String described = switch (activity()) {
+            case "plugins" -> "waiting for plugins";
+            case "data" -> "in DATA";
+            case "auth" -> "in AUTH";
+            default -> activity();
+        };
         return String.format("%-12s %-24s %-20s %6ds  %s", state.id(), state.remoteAddress().getAddress().getHostAddress()
-                + ":" + state.remoteAddress().getPort(), described, seconds, state.heloHost().map(h -> "HELO " + h).orElse(""));
+                + ":" + state.remoteAddress().getPort(), described, age().toSeconds(), state.heloHost().map(h -> "HELO " + h).orElse(""));
     }
 
     /** The connection negotiated TLS before the session began (an implicit-TLS listener). */
@@ -637,10 +662,6 @@ public final class SmtpSession {
         return transport;
     }
 
-    Statistics statistics() {
-        return statistics;
-    }
-
     HookChains chains() {
         return chains;
     }
@@ -734,6 +755,9 @@ public final class SmtpSession {
 
     /** Sends a decided reply, and closes the connection when the decision says so. */
     CompletableFuture<Void> respond(Decision decision) {
+        if (decision.close() && decision.reply().code() >= 400) {
+            transaction.ended(TransactionRecord.Outcome.REFUSED, decision.reply());
+        }
         send(decision.reply());
         return decision.close() ? disconnect() : completedFuture(null);
     }
@@ -755,6 +779,7 @@ public final class SmtpSession {
 
     /** Ends the mail transaction with the decided reply (closing the connection when it says so). */
     CompletableFuture<Void> refuse(Decision decision) {
+        transaction.ended(TransactionRecord.Outcome.REFUSED, decision.reply());
         return decision.close() ? respond(decision) : resetTransaction().thenCompose(v -> reply(decision.reply()));
     }
 
@@ -768,6 +793,14 @@ public final class SmtpSession {
 
     CompletableFuture<Void> resetTransaction() {
         TransactionState ending = transaction;
+        if (ending.sender().isPresent()) {
+            TransactionRecord ended = ending.record(state.listener(), state.remoteIp());
+            statistics.transaction(ended);
+            if (CoreLog.heard(TRANSACTION_LOG, LogLevel.INFO, chains.has(HookType.LOGGING))) {
+                // logged while the ending transaction is the current one, so logging plugins see its id
+                CoreLog.log(plain(), TRANSACTION_LOG, LogLevel.INFO, "{}", ended.logLine());
+            }
+        }
         transaction = nextTransaction();
         if (!chains.has(HookType.RESET_TRANSACTION)) {
             discard(ending);

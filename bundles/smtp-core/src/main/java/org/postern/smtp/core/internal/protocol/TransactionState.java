@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.io.SequenceInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -16,6 +17,7 @@ import org.postern.smtp.api.MessageHeader;
 import org.postern.smtp.api.Notes;
 import org.postern.smtp.api.Recipient;
 import org.postern.smtp.api.Transaction;
+import org.postern.smtp.api.monitor.TransactionRecord;
 import org.postern.smtp.core.internal.dispatch.HookContexts;
 
 /** One transaction; mutated on the connection's thread, read by hooks while the session waits for them. */
@@ -33,6 +35,9 @@ final class TransactionState implements Transaction, HookContexts.Discardable {
     private final Path spoolFolder;
     private final String id;
     private final List<Path> tempFiles = new CopyOnWriteArrayList<>();
+    private long beganNanos;
+    private TransactionRecord.Outcome outcome = TransactionRecord.Outcome.ABANDONED;
+    private Reply endingReply;
 
     /**
      * @param id the transaction's id, for logs
@@ -49,8 +54,22 @@ final class TransactionState implements Transaction, HookContexts.Discardable {
     }
 
     void sender(Address sender, Map<String, String> parameters) {
+        beganNanos = System.nanoTime();
         this.sender = sender;
         this.mailParameters = Map.copyOf(parameters);
+    }
+
+    /** The client was told the transaction's end: a 2xx when the message was queued, a refusal otherwise. */
+    void ended(TransactionRecord.Outcome outcome, Reply reply) {
+        this.outcome = outcome;
+        this.endingReply = reply;
+    }
+
+    /** This transaction as it ended, for monitors and its log line; one that never ended is abandoned. */
+    TransactionRecord record(String listener, String client) {
+        return new TransactionRecord(id, listener, client, sender == null ? "" : sender.format(),
+                recipients.stream().map(recipient -> recipient.address().format()).toList(), size, outcome,
+                endingReply == null ? "" : endingReply.firstLine(), Duration.ofNanos(System.nanoTime() - beganNanos));
     }
 
     void addRecipient(Recipient recipient) {

@@ -20,6 +20,7 @@ import org.postern.smtp.api.HookType;
 import org.postern.smtp.api.OkHook;
 import org.postern.smtp.api.ResetTransactionHook;
 import org.postern.smtp.api.ReturnCode;
+import org.postern.smtp.api.monitor.ServerMonitor;
 
 class HookRunnerTest {
     private static final HookResult FAILURE = HookResult.denySoft("plugin failed").withReplyCode(451);
@@ -138,6 +139,31 @@ class HookRunnerTest {
         long start = System.nanoTime();
         assertEquals(FAILURE, failureOf(runner.run(hanging.chains(), HookType.DATA, TestHooks.context())));
         assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(290));
+    }
+
+    @Test
+    void monitorsHearEachPluginsOutcomeAndHowLongItTook() throws Exception {
+        List<String> heard = new CopyOnWriteArrayList<>();
+        ServerMonitor monitor = new ServerMonitor() {
+            @Override
+            public void pluginAnswered(HookType hook, String plugin, String outcome, Duration elapsed) {
+                heard.add(hook.hookName() + " " + plugin + " " + outcome + (elapsed.toMillis() >= 250 ? " slow" : ""));
+            }
+        };
+        HookRunner monitored = new HookRunner(executor, TestHooks.TIMER, Duration.ofMillis(300), FAILURE,
+                new Statistics(List.of(monitor)));
+        TestHooks declinedThenLater = new TestHooks()
+                .add(HookType.DATA, "declines", 10, answering("declines", HookResult.declined()))
+                .add(HookType.DATA, "later", 20, answering("later", HookResult.later(CompletableFuture.completedFuture(HookResult.deny()))));
+        monitored.run(declinedThenLater.chains(), HookType.DATA, TestHooks.context()).get(5, TimeUnit.SECONDS);
+        TestHooks broken = new TestHooks().add(HookType.DATA, "throws", 10, (DataHook) ctx -> {
+            throw new IllegalStateException("bug");
+        });
+        failureOf(monitored.run(broken.chains(), HookType.DATA, TestHooks.context()));
+        TestHooks hanging = new TestHooks()
+                .add(HookType.DATA, "hangs", 10, answering("hangs", HookResult.later(new CompletableFuture<>())));
+        failureOf(monitored.run(hanging.chains(), HookType.DATA, TestHooks.context()));
+        assertEquals(List.of("data declines DECLINED", "data later DENY", "data throws FAILED", "data hangs TIMED_OUT slow"), heard);
     }
 
     @Test

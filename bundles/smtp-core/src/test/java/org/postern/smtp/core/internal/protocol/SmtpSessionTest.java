@@ -41,6 +41,8 @@ import org.postern.smtp.api.RcptHook;
 import org.postern.smtp.api.ResetTransactionHook;
 import org.postern.smtp.api.Transaction;
 import org.postern.smtp.api.UnrecognizedCommandHook;
+import org.postern.smtp.api.monitor.ServerMonitor;
+import org.postern.smtp.api.monitor.TransactionRecord;
 import org.postern.smtp.core.internal.dispatch.HookChains;
 import org.postern.smtp.core.internal.dispatch.HookRunner;
 import org.postern.smtp.core.internal.dispatch.Statistics;
@@ -58,6 +60,13 @@ class SmtpSessionTest {
     private final List<String> resets = new ArrayList<>();
     private final RecordingTransport transport = new RecordingTransport();
     private final List<String> replies = transport.replies();
+    private final List<TransactionRecord> ended = new ArrayList<>();
+    private final Statistics statistics = new Statistics(List.of(new ServerMonitor() {
+        @Override
+        public void transactionEnded(TransactionRecord transaction) {
+            ended.add(transaction);
+        }
+    }));
 
     private SmtpSession session(BareLineEndings bareLineEndings, long maxSize) {
         return session(bareLineEndings, maxSize, hooks -> { });
@@ -82,7 +91,7 @@ class SmtpSessionTest {
                 bareLineEndings, spoolFolder == null ? spool : spoolFolder, 64, SessionSettings.AuthPolicy.UNTHROTTLED);
         HookRunner runner = new HookRunner(Runnable::run, TestHooks.TIMER, Duration.ofSeconds(5), HookResult.denySoft("failed").withReplyCode(451), new Statistics());
         SmtpSession session = new SmtpSession("t.1", "default", new InetSocketAddress("192.0.2.7", 4000), new InetSocketAddress("127.0.0.1", 25),
-                settings, runner, () -> chains, TestHooks.NO_SUPPORT, reverseLookup, transport, new Statistics(), new AuthFailureBudget(30, Duration.ofMinutes(10), 64));
+                settings, runner, () -> chains, TestHooks.NO_SUPPORT, reverseLookup, transport, statistics, new AuthFailureBudget(30, Duration.ofMinutes(10), 64));
         session.start(1, 1);
         return session;
     }
@@ -123,6 +132,35 @@ class SmtpSessionTest {
         assertEquals("250 2.0.0 Queued", say(session, "."));
         assertTrue(queued.get().endsWith("\r\nSubject: x\r\n\r\n"), queued.get());
         assertEquals(List.of("data_headers_end [Subject]", "data_post_headers"), headerHooks);
+    }
+
+    @Test
+    void eachTransactionThatBeganEndsInOneRecordWithItsOutcomeAndReply() {
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000, hooks -> hooks
+                .add(HookType.DATA_POST, "refuses-spam", 10, (DataPostHook) ctx -> ctx.transaction().size() > 20
+                        ? HookResult.deny("spam") : HookResult.declined()));
+        say(session, "EHLO client.example");
+        say(session, "MAIL FROM:<>");
+        say(session, "RSET");
+        say(session, "MAIL FROM:<nobody@b.example>");
+        inData(session);
+        say(session, "Subject: hi");
+        assertEquals("250 2.0.0 Queued", say(session, "."));
+        inData(session);
+        say(session, "Subject: a long spammy subject line");
+        assertEquals("552 5.7.1 spam", say(session, "."), "qpsmtpd answers a DENY at data_post with 552");
+        assertEquals(4, ended.size(), ended.toString());
+        assertEquals(List.of(TransactionRecord.Outcome.ABANDONED, TransactionRecord.Outcome.ABANDONED,
+                TransactionRecord.Outcome.QUEUED, TransactionRecord.Outcome.REFUSED), ended.stream().map(TransactionRecord::outcome).toList());
+        TransactionRecord queuedOne = ended.get(2);
+        assertEquals("<a@b.example>", queuedOne.sender());
+        assertEquals(List.of("<c@example.org>"), queuedOne.recipients());
+        assertEquals("250 2.0.0 Queued", queuedOne.reply());
+        assertTrue(queuedOne.size() > 0);
+        assertTrue(queuedOne.logLine().matches("id=t\\.1\\.3 listener=default client=192\\.0\\.2\\.7 from=<a@b\\.example> to=<c@example\\.org>"
+                + " recipients=1 size=\\d+ result=queued reply=\"250 2\\.0\\.0 Queued\" time=\\d+ms"), queuedOne.logLine());
+        assertEquals("552 5.7.1 spam", ended.get(3).reply());
+        assertEquals("<>", ended.get(0).sender());
     }
 
     @Test
