@@ -38,6 +38,7 @@ final class ServerProcess implements AutoCloseable {
     static final String PORT = "{port}";
     /** The comparisons with qpsmtpd run it without its tls plugin. */
     private static final String PLAIN_TEXT_ONLY = "tls.self.signed = false\n";
+    private static final String HTTP_PORT_KEY = "org.osgi.service.http.port";
 
     static ServerProcess postern(String name, String... options) throws Exception {
         return postern(name, "", Map.of(), options);
@@ -51,12 +52,7 @@ final class ServerProcess implements AutoCloseable {
         Path base = Files.createTempDirectory("postern-" + name);
         Path etc = Files.createDirectories(base.resolve("etc"));
         int port = freePort();
-        try (Stream<Path> defaults = Files.list(POSTERN_HOME.resolve("etc"))) {
-            for (Path file : defaults.toList()) {
-                String text = Files.readString(file).replace("listen = 127.0.0.1:2525", "listen = 127.0.0.1:" + port);
-                Files.writeString(etc.resolve(file.getFileName()), text);
-            }
-        }
+        copyDefaultConfiguration(etc, port);
         StringBuilder extra = new StringBuilder("\n");
         if (serverKeys.keySet().stream().noneMatch(key -> key.startsWith("tls."))) {
             extra.append(PLAIN_TEXT_ONLY);
@@ -111,12 +107,7 @@ final class ServerProcess implements AutoCloseable {
             Files.copy(jar, deploy.resolve(jar.getFileName()));
         }
         int port = freePort();
-        try (Stream<Path> defaults = Files.list(POSTERN_HOME.resolve("etc"))) {
-            for (Path file : defaults.toList()) {
-                String text = Files.readString(file).replace("listen = 127.0.0.1:2525", "listen = 127.0.0.1:" + port);
-                Files.writeString(etc.resolve(file.getFileName()), text);
-            }
-        }
+        copyDefaultConfiguration(etc, port);
         for (Map.Entry<String, String> lines : etcLines.entrySet()) {
             Files.writeString(etc.resolve(lines.getKey()), "\n" + lines.getValue().replace(PORT, Integer.toString(port)) + "\n",
                     java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
@@ -202,6 +193,28 @@ final class ServerProcess implements AutoCloseable {
         ProcessBuilder builder = new ProcessBuilder("qpsmtpd-forkserver", "-l", "127.0.0.1", "-p", Integer.toString(port), "-u", runAs);
         builder.environment().put("QPSMTPD_CONFIG", config.toString());
         return start(port, base, builder);
+    }
+
+    /** The shipped etc/ files, with the SMTP listener on {@code port} and the HTTP service on another free port. */
+    private static void copyDefaultConfiguration(Path etc, int port) throws IOException {
+        String httpPort = Integer.toString(freePort());
+        try (Stream<Path> defaults = Files.list(POSTERN_HOME.resolve("etc"))) {
+            for (Path file : defaults.toList()) {
+                String text = Files.readString(file).replace("listen = 127.0.0.1:2525", "listen = 127.0.0.1:" + port)
+                        .replace(HTTP_PORT_KEY + " = 9025", HTTP_PORT_KEY + " = " + httpPort);
+                Files.writeString(etc.resolve(file.getFileName()), text);
+            }
+        }
+    }
+
+    /** The port of the server's HTTP service (/metrics, /health), from its etc/org.apache.felix.http.cfg. */
+    int httpPort() throws IOException {
+        for (String line : Files.readAllLines(base.resolve("etc/org.apache.felix.http.cfg"))) {
+            if (line.startsWith(HTTP_PORT_KEY + " = ")) {
+                return Integer.parseInt(line.substring(HTTP_PORT_KEY.length() + 3).trim());
+            }
+        }
+        throw new AssertionError("no " + HTTP_PORT_KEY + " in etc/org.apache.felix.http.cfg");
     }
 
     private static ServerProcess start(int port, Path base, ProcessBuilder builder) throws Exception {

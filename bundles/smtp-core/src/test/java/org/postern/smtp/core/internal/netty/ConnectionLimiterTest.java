@@ -9,6 +9,19 @@ import org.junit.jupiter.api.Test;
 
 class ConnectionLimiterTest {
     @Test
+    void theTotalLimitRefusesEveryAddressOnceReachedAndAFreedPlaceServesTheNext() throws Exception {
+        ConnectionLimiter limiter = new ConnectionLimiter();
+        limiter.limits(3, 2, 64);
+        String first = limiter.acquire(InetAddress.getByName("192.0.2.1"));
+        assertNotNull(limiter.acquire(InetAddress.getByName("192.0.2.2")));
+        assertNotNull(limiter.acquire(InetAddress.getByName("198.51.100.1")));
+        assertNull(limiter.acquire(InetAddress.getByName("203.0.113.9")), "a fourth connection, from an address not seen yet");
+        assertEquals(3, limiter.total());
+        limiter.release(first);
+        assertNotNull(limiter.acquire(InetAddress.getByName("203.0.113.9")));
+    }
+
+    @Test
     void ipv6ClientsShareTheLimitOfTheirSlash64() throws Exception {
         ConnectionLimiter limiter = new ConnectionLimiter();
         limiter.limits(100, 2, 64);
