@@ -81,6 +81,15 @@ public class ClamdScanIT {
     }
 
     @Test
+    public void healthShowsClamdAnsweringPingOverTheSocketAndTcp() throws Exception {
+        for (String peer : List.of("clamd " + clamd.socket, "clamd 127.0.0.1:" + clamd.port)) {
+            ServerProcess server = peer.endsWith(":" + clamd.port) ? overTcp : overSocket;
+            Health.Page page = Health.await(server, peer, answer -> answer.body().contains("Postern peer: " + peer));
+            assertEquals(page.body(), 1, page.lines("OK Postern peer: " + peer + ": " + peer + " answered: PONG"));
+        }
+    }
+
+    @Test
     public void swaksSendsACleanMessageThatIsAcceptedWithTheFieldsQpsmtpdWrites() throws Exception {
         List<String> fields = List.of("X-Virus-Checked: by " + clamd.engine() + " on localhost", "X-Virus-Found: No");
         for (ServerProcess server : List.of(qpsmtpd, overSocket, overTcp)) {

@@ -65,6 +65,15 @@ public class QueueLmtpIT {
     }
 
     @Test
+    public void healthShowsDovecotsLmtpGreetingOverTcpAndTheSocket() throws Exception {
+        for (ServerProcess server : List.of(overTcp, overSocket)) {
+            String peer = "LMTP server " + (server == overTcp ? "127.0.0.1:" + dovecot.lmtpPort : dovecot.lmtpSocket.toString());
+            Health.Page page = Health.await(server, peer, answer -> answer.body().contains("Postern peer: " + peer));
+            assertEquals(page.body(), 1, page.lines("OK Postern peer: " + peer + ": " + peer + " answered: 220 "));
+        }
+    }
+
+    @Test
     public void eachRecipientGetsTheMessageOverTcp() throws Exception {
         String subject = "tcp-" + UUID.randomUUID();
         assertEquals("250 2.0.0 Queued", finalReply(overTcp.port, List.of("alice@example.org", "bob@example.org"),

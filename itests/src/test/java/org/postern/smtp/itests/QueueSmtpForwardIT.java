@@ -147,6 +147,13 @@ public class QueueSmtpForwardIT {
     }
 
     @Test
+    public void healthShowsTheSmarthostsGreeting() throws Exception {
+        String smarthost = "smarthost 127.0.0.1:" + postfix.smtpPort;
+        Health.Page page = Health.await(postern, smarthost, answer -> answer.body().contains("Postern peer: " + smarthost));
+        assertEquals(page.body(), 1, page.lines("OK Postern peer: " + smarthost + ": " + smarthost + " answered: 220 smarthost.test ESMTP"));
+    }
+
+    @Test
     public void relaysToTheSmarthostOverTlsAsQpsmtpdRelaysInClearText() throws Exception {
         for (ServerProcess server : List.of(postern, qpsmtpd)) {
             String subject = "relayed-" + UUID.randomUUID();

@@ -50,6 +50,10 @@ public class SpamAssassinIT {
     public static final ServerGroup SERVERS = new ServerGroup();
     private static final AtomicInteger MESSAGES = new AtomicInteger();
     private static Process spamd;
+    /** Where spamd listens, and a port where nothing does (the down and defer instances' spamd). */
+    private static int spamdPort;
+    private static Path spamdSocket;
+    private static int downPort;
     private static ServerProcess postern;
     /** Postern's port for each configuration ("main" is the default listener). */
     private static final Map<String, Integer> PORTS = new LinkedHashMap<>();
@@ -67,8 +71,9 @@ public class SpamAssassinIT {
             path.toFile().setWritable(true, false);
             path.toFile().setExecutable(true, false);
         }
-        int spamdPort = ServerProcess.freePort();
+        spamdPort = ServerProcess.freePort();
         Path socket = folder.resolve("spamd.sock");
+        spamdSocket = socket;
         String user = System.getProperty("user.name");
         spamd = new ProcessBuilder(new File("/usr/sbin/spamd").canExecute() ? "/usr/sbin/spamd" : "spamd",
                 "--listen=127.0.0.1:" + spamdPort, "--listen=" + socket, "--socketmode=0777", "--max-children=2", "--local",
@@ -77,7 +82,7 @@ public class SpamAssassinIT {
                 .redirectErrorStream(true).redirectOutput(folder.resolve("spamd.log").toFile()).start();
         awaitPong(spamdPort, folder.resolve("spamd.log"));
 
-        int downPort = ServerProcess.freePort();
+        downPort = ServerProcess.freePort();
         Map<String, String> tcp = new LinkedHashMap<>();
         OTHERS.keySet().forEach(name -> tcp.put(name, "spamd_socket = 127.0.0.1:" + (name.equals("down") || name.equals("defer") ? downPort : spamdPort)));
         Map<String, String> etc = new LinkedHashMap<>();
@@ -207,6 +212,19 @@ public class SpamAssassinIT {
         header.stream().filter(field -> field.startsWith("X-Spam-") || field.startsWith("X-Old-Spam-"))
                 .forEach(field -> names.add(field.substring(0, field.indexOf(':'))));
         return names;
+    }
+
+    @Test
+    public void healthShowsEachInstancesSpamdAnsweringPingAndNamesTheOneThatIsDown() throws Exception {
+        Health.Page page = Health.await(postern, "a peer check per instance", answer -> answer.body().lines()
+                .filter(line -> line.contains(" Postern peer: spamd ")).count() == PORTS.size());
+        String tcp = "spamd 127.0.0.1:" + spamdPort;
+        String unix = "spamd " + spamdSocket;
+        String down = "spamd 127.0.0.1:" + downPort;
+        assertEquals(page.body(), 4, page.lines("OK Postern peer: " + tcp + ": " + tcp + " answered: SPAMD/1.5 0 PONG"));
+        assertEquals(page.body(), 1, page.lines("OK Postern peer: " + unix + ": " + unix + " answered: SPAMD/1.5 0 PONG"));
+        assertEquals(page.body(), 2, page.lines("CRITICAL Postern peer: " + down + ": " + down + " did not answer: Connection refused"));
+        assertEquals(page.body(), 503, page.status());
     }
 
     @Test

@@ -104,6 +104,21 @@ public class StoreRedisIT {
     }
 
     @Test
+    public void healthShowsRedisAnsweringPingAndNotWhileItIsDown() throws Exception {
+        String peer = "Redis redis://127.0.0.1:" + redisPort;
+        Health.Page page = Health.await(nodeA, peer, answer -> answer.body().contains("Postern peer: " + peer));
+        assertEquals(page.body(), 1, page.lines("OK Postern peer: " + peer + ": " + peer + " answered: PONG"));
+        stopRedis();
+        try {
+            page = Health.await(nodeB, "Redis down", answer -> answer.lines("CRITICAL Postern peer: " + peer + ": " + peer + " did not answer: ") == 1);
+            assertEquals(page.body(), 503, page.status());
+        } finally {
+            startRedis();
+            awaitBothNodesConnected();
+        }
+    }
+
+    @Test
     public void aTripletDeferredByOneNodeIsAcceptedByTheOtherAfterTheBlackTimeout() throws Exception {
         long firstAttempt = System.currentTimeMillis();
         assertEquals(DEFERRED, attempt(nodeA, "shared@example.org").get(1));

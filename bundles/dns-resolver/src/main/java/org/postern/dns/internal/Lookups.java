@@ -76,13 +76,34 @@ final class Lookups {
         if (cached != null) {
             return CompletableFuture.completedFuture((List<T>) cached);
         }
-        CompletableFuture<List<?>> shared = inFlight.computeIfAbsent(key, k -> {
-            CompletableFuture<List<?>> answer = new CompletableFuture<>();
-            ask(absolute, kind, 0, answer, key);
-            return answer;
-        });
+        CompletableFuture<List<?>> asked = new CompletableFuture<>();
+        CompletableFuture<List<?>> shared = inFlight.putIfAbsent(key, asked);
+        if (shared == null) {
+            shared = asked;
+            uncached(absolute, kind).whenComplete((answer, failure) -> {
+                if (failure == null) {
+                    cache.put(key, answer.records(), answer.ttlSeconds());
+                }
+                inFlight.remove(key, asked);
+                if (failure == null) {
+                    asked.complete(answer.records());
+                } else {
+                    asked.completeExceptionally(failure);
+                }
+            });
+        }
         // each caller gets its own stage: none can complete or cancel the one the others wait for
         return (CompletableFuture<List<T>>) (CompletableFuture<?>) shared.copy();
+    }
+
+    /**
+     * A query asked now, past the cache and the queries in flight, of each server in turn until one answers (what
+     * {@link #lookup} asks when it has no answer, and a health check's question whether DNS answers at all).
+     */
+    <T> CompletableFuture<Answer> uncached(String name, Kind<T> kind) {
+        CompletableFuture<Answer> answer = new CompletableFuture<>();
+        ask(absolute(name), kind, 0, answer);
+        return answer;
     }
 
     void close() {
@@ -90,12 +111,12 @@ final class Lookups {
         cache.clear();
     }
 
-    private <T> void ask(String name, Kind<T> kind, int serverIndex, CompletableFuture<List<?>> answer, String key) {
+    private <T> void ask(String name, Kind<T> kind, int serverIndex, CompletableFuture<Answer> answer) {
         Future<AddressedEnvelope<DnsResponse, InetSocketAddress>> query;
         try {
             query = client.query(servers.get(serverIndex), new DefaultDnsQuestion(name, kind.type()));
         } catch (RuntimeException e) {
-            fail(key, answer, new DnsFailure(DnsFailure.Kind.NETWORK, name, e.toString(), e));
+            answer.completeExceptionally(new DnsFailure(DnsFailure.Kind.NETWORK, name, e.toString(), e));
             return;
         }
         query.addListener(done -> {
@@ -103,14 +124,11 @@ final class Lookups {
                 @SuppressWarnings("unchecked")
                 AddressedEnvelope<DnsResponse, InetSocketAddress> envelope = (AddressedEnvelope<DnsResponse, InetSocketAddress>) done.getNow();
                 try {
-                    Answer parsed = read(name, kind, envelope.content());
-                    cache.put(key, parsed.records(), parsed.ttlSeconds());
-                    inFlight.remove(key);
-                    answer.complete(parsed.records());
+                    answer.complete(read(name, kind, envelope.content()));
                 } catch (DnsFailure failure) {
-                    retryOrFail(name, kind, serverIndex, answer, key, failure);
+                    retryOrFail(name, kind, serverIndex, answer, failure);
                 } catch (RuntimeException malformed) {
-                    retryOrFail(name, kind, serverIndex, answer, key,
+                    retryOrFail(name, kind, serverIndex, answer,
                             new DnsFailure(DnsFailure.Kind.NETWORK, name, "unreadable answer: " + malformed, malformed));
                 } finally {
                     envelope.release();
@@ -119,26 +137,20 @@ final class Lookups {
             }
             Throwable cause = done.cause();
             DnsFailure.Kind failureKind = cause instanceof DnsNameResolverTimeoutException ? DnsFailure.Kind.TIMEOUT : DnsFailure.Kind.NETWORK;
-            retryOrFail(name, kind, serverIndex, answer, key,
+            retryOrFail(name, kind, serverIndex, answer,
                     new DnsFailure(failureKind, name, failureKind == DnsFailure.Kind.TIMEOUT ? "no answer in "
                             + settings.timeoutMillis() + " ms from " + servers.get(serverIndex) : cause.toString(), cause));
         });
     }
 
-    private <T> void retryOrFail(String name, Kind<T> kind, int serverIndex, CompletableFuture<List<?>> answer, String key,
-            DnsFailure failure) {
+    private <T> void retryOrFail(String name, Kind<T> kind, int serverIndex, CompletableFuture<Answer> answer, DnsFailure failure) {
         if (serverIndex + 1 < servers.size()) {
             LOG.debug("{} {}: {}; asking the next server", kind.type().name(), name, failure.getMessage());
-            ask(name, kind, serverIndex + 1, answer, key);
+            ask(name, kind, serverIndex + 1, answer);
         } else {
-            fail(key, answer, failure);
+            LOG.debug("{} {}: {}", kind.type().name(), name, failure.getMessage());
+            answer.completeExceptionally(failure);
         }
-    }
-
-    private void fail(String key, CompletableFuture<List<?>> answer, DnsFailure failure) {
-        LOG.debug("{}: {}", key, failure.getMessage());
-        inFlight.remove(key);
-        answer.completeExceptionally(failure);
     }
 
     <T> Answer read(String name, Kind<T> kind, DnsResponse response) {

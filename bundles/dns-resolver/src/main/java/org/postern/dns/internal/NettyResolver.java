@@ -8,6 +8,7 @@ import io.netty.resolver.dns.DnsServerAddressStream;
 import io.netty.resolver.dns.DnsServerAddressStreamProviders;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -26,17 +27,20 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.postern.smtp.api.dns.DnsNames;
 import org.postern.smtp.api.dns.MxRecord;
 import org.postern.smtp.api.dns.Resolver;
+import org.postern.smtp.api.monitor.PeerCheck;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The server's {@link Resolver}, on Netty's asynchronous DNS client with one I/O thread of its own. A changed
  * configuration takes effect at once for new lookups; lookups already asked finish on the old settings, whose
- * client closes once they have had their time.
+ * client closes once they have had their time. As a {@link PeerCheck} it tells health checks whether its servers
+ * answer.
  */
-@Component(service = Resolver.class, configurationPid = NettyResolver.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL)
+@Component(service = {Resolver.class, PeerCheck.class}, configurationPid = NettyResolver.PID,
+        configurationPolicy = ConfigurationPolicy.OPTIONAL)
 @Designate(ocd = NettyResolver.Config.class)
-public final class NettyResolver implements Resolver {
+public final class NettyResolver implements Resolver, PeerCheck {
     static final String PID = "org.postern.dns";
     private static final Logger LOG = LoggerFactory.getLogger(NettyResolver.class);
 
@@ -45,6 +49,8 @@ public final class NettyResolver implements Resolver {
     private static final Lookups.Kind<MxRecord> MX = new Lookups.Kind<>(DnsRecordType.MX, Records::mx);
     private static final Lookups.Kind<String> TXT = new Lookups.Kind<>(DnsRecordType.TXT, Records::txt);
     private static final Lookups.Kind<String> PTR = new Lookups.Kind<>(DnsRecordType.PTR, Records::ptr);
+    /** What the probe asks: a name every resolver answers itself (RFC 6761 6.3), or at least answers NXDOMAIN for. */
+    private static final String PROBE_NAME = "localhost.";
 
     @ObjectClassDefinition(name = "Postern DNS resolver", description = "The DNS resolver the core and every plugin use")
     public @interface Config {
@@ -132,6 +138,23 @@ public final class NettyResolver implements Resolver {
         }
         String zone = address.getAddress().length == 4 ? ".in-addr.arpa" : ".ip6.arpa";
         return lookups.lookup(DnsNames.reversed(address) + zone, PTR);
+    }
+
+    @Override
+    public String peer() {
+        return "DNS " + String.join(", ", lookups.servers().stream().map(server -> (server.getHostString().indexOf(':') >= 0
+                ? "[" + server.getHostString() + "]" : server.getHostString()) + ":" + server.getPort()).toList());
+    }
+
+    /**
+     * Asks the servers, in their order and past the cache, for localhost's address, within {@code timeout}: any answer,
+     * an empty one (NXDOMAIN) too, shows a server resolves; SERVFAIL, REFUSED or silence from every server fails.
+     */
+    @Override
+    public CompletionStage<String> probe(Duration timeout) {
+        return lookups.uncached(PROBE_NAME, A).orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .thenApply(answer -> PROBE_NAME + " A " + (answer.records().isEmpty() ? "(no address)"
+                        : String.join(" ", answer.records().stream().map(address -> ((InetAddress) address).getHostAddress()).toList())));
     }
 
     /** The configured servers, or the system's when none are. */

@@ -8,11 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.reflect.Proxy;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -96,6 +98,32 @@ class NettyResolverTest {
             long started = System.nanoTime();
             assertEquals(List.of(InetAddress.getByName("192.0.2.10")), get(resolver(silentServer, dns.address()).ipv4("mx.mail.test")));
             assertTrue(System.nanoTime() - started >= TimeUnit.MILLISECONDS.toNanos(400), "the second server after the first one's timeout");
+        }
+    }
+
+    @Test
+    void theProbeAsksTheServersForLocalhostPastTheCache() throws Exception {
+        try (Dnsmasq ownServer = Dnsmasq.start("--host-record=localhost,127.0.0.1", "--local-ttl=300")) {
+            NettyResolver resolver = resolver(ownServer.address());
+            assertEquals("DNS " + ownServer.address(), resolver.peer());
+            assertEquals("localhost. A 127.0.0.1", get(resolver.probe(Duration.ofSeconds(2))));
+            assertEquals(List.of(InetAddress.getByName("127.0.0.1")), get(resolver.ipv4("localhost")));
+            ownServer.close();
+            assertEquals(List.of(InetAddress.getByName("127.0.0.1")), get(resolver.ipv4("localhost")), "lookups answer from the cache");
+            ExecutionException failed = assertThrows(ExecutionException.class, () -> get(resolver.probe(Duration.ofSeconds(2))));
+            assertInstanceOf(DnsFailure.class, failed.getCause(), "the probe asks the server that is gone");
+        }
+    }
+
+    @Test
+    void theProbeFailsWithinItsTimeoutWhenNoServerAnswers() throws Exception {
+        try (DatagramSocket silent = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            NettyResolver resolver = resolver("127.0.0.1:" + silent.getLocalPort());
+            long started = System.nanoTime();
+            ExecutionException failed = assertThrows(ExecutionException.class, () -> get(resolver.probe(Duration.ofMillis(200))));
+            long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+            assertInstanceOf(TimeoutException.class, failed.getCause());
+            assertTrue(tookMillis >= 200 && tookMillis < 450, "the probe's 200 ms, not the resolver's 500: " + tookMillis + " ms");
         }
     }
 

@@ -1,5 +1,6 @@
 package org.postern.smtp.client;
 
+import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.function.BooleanSupplier;
@@ -41,6 +42,18 @@ public final class SmtpClient implements AutoCloseable {
      */
     public CompletionStage<Delivery> send(Destination destination, Envelope envelope, MessageSource message, BooleanSupplier commit) {
         return engine.send(destination, envelope, message, commit);
+    }
+
+    /**
+     * Connects to the destination, reads its greeting and says QUIT, within {@code timeout}: whether the server is
+     * there and greets, for a health check. Nothing else is sent (no EHLO, STARTTLS or AUTH) and no pooled connection
+     * is used. Completes with the greeting when it is positive ({@code 220}); otherwise fails with an
+     * {@link java.io.IOException} whose message is the reply: the server's refusing greeting, or the client's own reply
+     * as for {@link #send} ({@code 451 4.4.1} when no connection could be made, {@code 4.4.2} for no greeting in
+     * time). Completes on an event loop thread.
+     */
+    public CompletionStage<Reply> greet(Destination destination, Duration timeout) {
+        return engine.greet(destination, timeout);
     }
 
     /**

@@ -5,7 +5,7 @@
  * blocks a caller's thread or a Netty event loop: the message is read on an executor the caller supplies.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package org.postern.smtp.client;
 
 import org.osgi.annotation.bundle.Export;

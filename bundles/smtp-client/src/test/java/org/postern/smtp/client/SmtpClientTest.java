@@ -469,4 +469,48 @@ class SmtpClientTest {
         assertEquals("451 4.3.5", unsupported.reply().code() + " " + unsupported.reply().enhancedStatus());
         assertEquals(List.of(), plain.commands("MAIL"));
     }
+
+    /** The greeting, or the message of the greeting's failure. */
+    private static String greet(SmtpClient client, Destination destination, Duration timeout) throws Exception {
+        return client.greet(destination, timeout).toCompletableFuture().handle((greeting, error) -> error == null ? greeting.toString()
+                : error.getCause().getClass().getSimpleName() + ": " + error.getCause().getMessage()).get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void greetReadsTheGreetingAndSaysQuitWithoutAnythingElse() throws Exception {
+        FakeServer server = server(FakeServer.smtp());
+        assertEquals("220 fake.example ESMTP", greet(client(), to(server), Duration.ofSeconds(2)));
+        awaitTrue("QUIT", () -> server.commands("QUIT").size() == 1);
+        assertEquals(List.of("1 QUIT"), server.commands);
+
+        server.greeting = "554 5.3.2 No service here";
+        assertEquals("IOException: 554 5.3.2 No service here", greet(client(), to(server), Duration.ofSeconds(2)));
+        awaitTrue("QUIT after the refusal", () -> server.commands("QUIT").size() == 2);
+    }
+
+    @Test
+    void greetReachesAnLmtpServerOnAUnixSocket() throws Exception {
+        Path socket = folder.resolve("lmtp.sock");
+        FakeServer server = server(FakeServer.lmtp(socket));
+        server.greeting = "220 store.example LMTP ready";
+        assertEquals("220 store.example LMTP ready", greet(client(), Destination.lmtp(socket), Duration.ofSeconds(2)));
+    }
+
+    @Test
+    void greetFailsWithTheReasonWithinItsTimeout() throws Exception {
+        FakeServer down = FakeServer.smtp();
+        int closedPort = down.port();
+        down.close();
+        String refused = greet(client(), Destination.smtp("127.0.0.1", closedPort), Duration.ofSeconds(2));
+        assertTrue(refused.startsWith("IOException: 451 4.4.1 Cannot connect to 127.0.0.1:" + closedPort), refused);
+
+        // the system accepts connections into the backlog of a socket that nobody accepts from: connected, never greeted
+        try (java.net.ServerSocket mute = new java.net.ServerSocket(0, 5, java.net.InetAddress.getLoopbackAddress())) {
+            long started = System.nanoTime();
+            String silence = greet(client(), Destination.smtp("127.0.0.1", mute.getLocalPort()), Duration.ofMillis(500));
+            long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+            assertTrue(silence.startsWith("IOException: 451 4.4.2 "), silence);
+            assertTrue(tookMillis >= 450 && tookMillis < 3000, tookMillis + " ms");
+        }
+    }
 }

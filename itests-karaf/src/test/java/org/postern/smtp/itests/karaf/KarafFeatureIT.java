@@ -4,6 +4,7 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 import static org.ops4j.pax.exam.CoreOptions.maven;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.configureConsole;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.features;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.karafDistributionConfiguration;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.keepRuntimeFolder;
@@ -28,6 +29,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import javax.inject.Inject;
+import org.apache.karaf.features.FeaturesService;
 import org.apache.karaf.shell.api.console.Session;
 import org.apache.karaf.shell.api.console.SessionFactory;
 import org.junit.Test;
@@ -49,12 +51,18 @@ import org.osgi.service.cm.ConfigurationAdmin;
 @ExamReactorStrategy(PerClass.class)
 public class KarafFeatureIT {
     private static int port;
+    /** Pax Web's port, free rather than its 8181; chosen where pax-exam configures Karaf, read back inside it. */
+    private static final int HTTP_PORT = freePort();
+    private static final String HTTP_PORT_KEY = "org.osgi.service.http.port";
 
     @Inject
     private ConfigurationAdmin configAdmin;
 
     @Inject
     private SessionFactory shell;
+
+    @Inject
+    private FeaturesService featuresService;
 
     @Configuration
     public Option[] config() throws IOException {
@@ -67,6 +75,7 @@ public class KarafFeatureIT {
             configureConsole().ignoreLocalConsole().ignoreRemoteShell(),
             logLevel(LogLevel.WARN),
             features(featuresForThisBuild().toUri().toString(), "postern", "postern-auth-jaas"),
+            editConfigurationFilePut("etc/org.ops4j.pax.web.cfg", HTTP_PORT_KEY, Integer.toString(HTTP_PORT)),
         };
     }
 
@@ -195,6 +204,79 @@ public class KarafFeatureIT {
             smtp.command("EHLO karaf.test");
             assertEquals("535 5.7.8 PLAIN authentication failed for mail@example.org",
                     smtp.command("AUTH PLAIN " + base64("\0mail@example.org\0battery")));
+        }
+    }
+
+    @Test
+    public void metricsAndHealthAreServedOnPaxWebAndHcExecRunsTheChecks() throws Exception {
+        int port = serverPort();
+        // as an administrator adds them to a running Karaf (as boot features, Pax Web's configuration files would be
+        // installed while its refresh has the mvn: URL handler away); without refreshing bundles already there,
+        // which would take this test's probe and shell away
+        featuresService.installFeatures(java.util.Set.of("postern-metrics", "postern-health"),
+                java.util.EnumSet.of(FeaturesService.Option.NoAutoRefreshBundles));
+        long deadline = System.currentTimeMillis() + 30_000;
+        String metrics = "";
+        // until the server listens, the client's session ended and the endpoint is registered
+        while (!metrics.contains("postern_connections_total{listener=\"default\",result=\"accepted\"}")
+                && System.currentTimeMillis() < deadline) {
+            try (SmtpSession smtp = new SmtpSession(port)) {
+                smtp.command("EHLO karaf.test");
+                smtp.command("QUIT");
+            } catch (IOException notYet) {
+                Thread.sleep(200);
+                continue;
+            }
+            metrics = httpGet("/metrics").body();
+            Thread.sleep(metrics.contains("postern_connections_total") ? 0 : 200);
+        }
+        assertTrue(metrics, metrics.contains("postern_connections_total{listener=\"default\",result=\"accepted\"}"));
+        assertTrue(metrics, metrics.contains("postern_plugin_latency_seconds_bucket{hook=\"connect\",outcome=\"DECLINED\",plugin=\"earlytalker\""));
+
+        java.net.http.HttpResponse<String> health = httpGet("/health");
+        assertTrue(health.body(), health.body().contains("OK Postern listeners: default listening on 127.0.0.1:" + port + "\n"));
+        assertTrue(health.body(), health.body().contains("OK Postern spool: "));
+        // the DNS peer check asks the machine's name servers, which a test machine may not reach
+        assertEquals(health.body(), health.body().contains("CRITICAL") ? 503 : 200, health.statusCode());
+
+        org.junit.Assume.assumeTrue("Karaf 4.4's shell does not run on JDK " + Runtime.version().feature(),
+                Runtime.version().feature() < 24);
+        String checks = karafCommand("hc:exec postern");
+        assertTrue(checks, checks.contains("Postern listeners") && checks.contains("OK"));
+    }
+
+    private static java.net.http.HttpResponse<String> httpGet(String path) throws Exception {
+        long deadline = System.currentTimeMillis() + 30_000;
+        java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+        java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + paxWebPort() + path)).build();
+        while (true) {
+            try {
+                java.net.http.HttpResponse<String> response = client.send(request, java.net.http.HttpResponse.BodyHandlers.ofString());
+                if (response.statusCode() != 404 || System.currentTimeMillis() > deadline) {
+                    return response;
+                }
+            } catch (IOException notYet) {
+                if (System.currentTimeMillis() > deadline) {
+                    throw notYet;
+                }
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    private static int paxWebPort() throws IOException {
+        java.util.Properties config = new java.util.Properties();
+        try (java.io.Reader in = Files.newBufferedReader(Path.of(System.getProperty("karaf.etc"), "org.ops4j.pax.web.cfg"))) {
+            config.load(in);
+        }
+        return Integer.parseInt(config.getProperty(HTTP_PORT_KEY).trim());
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 

@@ -7,12 +7,14 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.nio.NioDomainSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
@@ -20,6 +22,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLException;
 import org.postern.smtp.client.ClientSettings;
@@ -92,9 +96,43 @@ final class Connector {
         }).thenCompose(next -> next);
     }
 
+    /**
+     * Connects to the server, and only that, within {@code timeout}: completes with its greeting (and says QUIT), or
+     * fails with the reply for what went wrong, as {@link org.postern.smtp.client.SmtpClient#greet} does.
+     */
+    CompletableFuture<Reply> greet(Destination destination, Duration timeout) {
+        Duration connectTimeout = timeout.compareTo(settings.connectTimeout()) < 0 ? timeout : settings.connectTimeout();
+        return connect(destination, connectTimeout, timeout)
+                .thenCompose(connection -> connection.greeting().whenComplete((greeting, error) -> {
+                    // a connection that failed has closed itself
+                    if (error == null) {
+                        connection.quit(timeout);
+                    }
+                }))
+                // bounds the name lookup and the tries of several addresses, which have no timeout of their own
+                .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .handle((greeting, error) -> {
+                    if (error == null && greeting.isPositive()) {
+                        return greeting;
+                    }
+                    Reply refusal = error == null ? greeting : Failures.reply(withWhat(Failures.unwrap(error), timeout), destination);
+                    throw new CompletionException(new IOException(refusal.toString()));
+                });
+    }
+
+    /** The failure, but for orTimeout's TimeoutException, which says nothing: that one says what did not come. */
+    private static Throwable withWhat(Throwable cause, Duration timeout) {
+        return cause instanceof TimeoutException && cause.getMessage() == null
+                ? new TimeoutException("no greeting within " + timeout.toMillis() + " ms") : cause;
+    }
+
     private CompletableFuture<Connection> connect(Destination destination) {
+        return connect(destination, settings.connectTimeout(), settings.commandTimeout());
+    }
+
+    private CompletableFuture<Connection> connect(Destination destination, Duration connectTimeout, Duration greetingTimeout) {
         if (destination.socket() != null) {
-            return connect(destination, List.of(UnixDomainSocketAddress.of(destination.socket())), 0);
+            return connect(destination, List.of(UnixDomainSocketAddress.of(destination.socket())), 0, connectTimeout, greetingTimeout);
         }
         return CompletableFuture.supplyAsync(() -> {
             try {
@@ -103,21 +141,22 @@ final class Connector {
             } catch (UnknownHostException e) {
                 throw new CompletionException(e);
             }
-        }, blocking).thenCompose(addresses -> connect(destination, addresses, 0));
+        }, blocking).thenCompose(addresses -> connect(destination, addresses, 0, connectTimeout, greetingTimeout));
     }
 
     /** Tries the addresses in turn; fails with the last one's error. */
-    private CompletableFuture<Connection> connect(Destination destination, List<SocketAddress> addresses, int index) {
+    private CompletableFuture<Connection> connect(Destination destination, List<SocketAddress> addresses, int index,
+            Duration connectTimeout, Duration greetingTimeout) {
         CompletableFuture<Connection> connected = new CompletableFuture<>();
         AtomicReference<Connection> made = new AtomicReference<>();
         boolean unix = addresses.get(index) instanceof UnixDomainSocketAddress;
         Bootstrap bootstrap = new Bootstrap().group(group)
                 .channel(unix ? NioDomainSocketChannel.class : NioSocketChannel.class)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, settings.connectTimeout().toMillis()))
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel channel) {
-                        made.set(new Connection(destination, channel, settings.commandTimeout()));
+                        made.set(new Connection(destination, channel, greetingTimeout));
                     }
                 });
         if (!unix) {
@@ -127,7 +166,7 @@ final class Connector {
             if (done.isSuccess()) {
                 connected.complete(made.get());
             } else if (index + 1 < addresses.size()) {
-                connect(destination, addresses, index + 1).whenComplete((next, error) -> {
+                connect(destination, addresses, index + 1, connectTimeout, greetingTimeout).whenComplete((next, error) -> {
                     if (error != null) {
                         connected.completeExceptionally(error);
                     } else {

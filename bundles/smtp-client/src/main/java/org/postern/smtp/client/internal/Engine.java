@@ -6,6 +6,7 @@ import io.netty.channel.nio.NioIoHandler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -50,6 +51,17 @@ public final class Engine {
             // closed while this message started
         }
         return CompletableFuture.completedFuture(everyone(envelope, Stage.CONNECT, Reply.of(451, "4.3.0", "The SMTP client is closed")));
+    }
+
+    public CompletionStage<Reply> greet(Destination destination, Duration timeout) {
+        try {
+            if (!closed) {
+                return connector.greet(destination, timeout);
+            }
+        } catch (RejectedExecutionException stopped) {
+            // closed while the greeting was asked for
+        }
+        return CompletableFuture.failedFuture(new IOException(Reply.of(451, "4.3.0", "The SMTP client is closed").toString()));
     }
 
     /** Whether the message has 8-bit octets: as the envelope says, or as a first reading of it finds. */

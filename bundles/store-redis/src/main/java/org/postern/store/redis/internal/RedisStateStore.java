@@ -25,6 +25,7 @@ import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.postern.smtp.api.monitor.PeerCheck;
 import org.postern.smtp.api.store.StateStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,11 +34,12 @@ import org.slf4j.LoggerFactory;
  * The state store on a Redis server, shared by every node that points at it. Each call is one Redis command sent
  * on one multiplexed connection (Lettuce's async API); its stage completes on Lettuce's I/O thread when Redis
  * answers, or fails after the command timeout. Lettuce reconnects a lost connection by itself; a connection that
- * could not be made at all is tried again by the next call.
+ * could not be made at all is tried again by the next call. As a {@link PeerCheck} it tells health checks whether
+ * Redis answers PING.
  */
-@Component(service = StateStore.class, configurationPid = RedisStateStore.PID)
+@Component(service = {StateStore.class, PeerCheck.class}, configurationPid = RedisStateStore.PID)
 @Designate(ocd = RedisStateStore.Config.class)
-public final class RedisStateStore implements StateStore {
+public final class RedisStateStore implements StateStore, PeerCheck {
     static final String PID = "org.postern.store.redis";
     private static final String DEFAULT_URI = "redis://127.0.0.1:6379";
     private static final int DEFAULT_TIMEOUT_MS = 2000;
@@ -145,6 +147,17 @@ public final class RedisStateStore implements StateStore {
     @Override
     public CompletionStage<Boolean> remove(String key) {
         return send(redis -> redis.del(prefix + key).thenApply(removed -> removed > 0));
+    }
+
+    @Override
+    public String peer() {
+        return "Redis " + server;
+    }
+
+    /** PING on the store's own connection (connecting first if need be), within {@code timeout}: Redis's PONG. */
+    @Override
+    public CompletionStage<String> probe(Duration timeout) {
+        return send(redis -> redis.ping()).toCompletableFuture().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** The command's stage once connected; a failed stage when there is no connection or the arguments are wrong. */

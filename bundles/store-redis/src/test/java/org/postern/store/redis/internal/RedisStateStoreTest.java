@@ -9,9 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisConnectionException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
+import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,6 +25,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -211,6 +214,23 @@ class RedisStateStoreTest {
         // the server holds every client's commands for two seconds, as a stuck server would
         direct.clientPause(2_000);
         assertInstanceOf(RedisCommandTimeoutException.class, failure(store.get("k")));
+    }
+
+    @Test
+    void theProbeIsRedisPongAndFailsWithinItsTimeoutWithoutRedis() throws Exception {
+        RedisStateStore store = store();
+        assertEquals("Redis " + server.uri(), store.peer());
+        assertEquals("PONG", answer(store.probe(Duration.ofSeconds(2))));
+
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        assertInstanceOf(RedisConnectionException.class, failure(store("redis://127.0.0.1:" + closedPort).probe(Duration.ofSeconds(2))));
+
+        // a server that holds every command: the probe gives up at its own timeout, before the store's command timeout
+        direct.clientPause(2_000);
+        assertInstanceOf(TimeoutException.class, failure(store.probe(Duration.ofMillis(200))));
     }
 
     @Test

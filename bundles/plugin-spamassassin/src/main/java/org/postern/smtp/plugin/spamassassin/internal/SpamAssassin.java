@@ -2,6 +2,7 @@ package org.postern.smtp.plugin.spamassassin.internal;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -9,6 +10,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeoutException;
 import org.osgi.service.component.annotations.Activate;
@@ -29,6 +31,7 @@ import org.postern.smtp.api.NoteKey;
 import org.postern.smtp.api.PluginConventions;
 import org.postern.smtp.api.Recipient;
 import org.postern.smtp.api.ReturnCode;
+import org.postern.smtp.api.monitor.PeerCheck;
 import org.postern.smtp.api.propertytypes.HookOrder;
 import org.postern.smtp.api.propertytypes.HookTimeout;
 import org.postern.smtp.api.propertytypes.PosternHook;
@@ -42,15 +45,15 @@ import org.slf4j.LoggerFactory;
  * SpamAssassin's X-Spam fields go into the header (those the message came with renamed, dropped or kept), the
  * subject is marked above {@code munge_subject_threshold}, the message is refused at {@code reject}, and the
  * {@code spamassassin} note tells later plugins the result. Every failure of spamd gets the one answer
- * {@code spamd_down} chooses.
+ * {@code spamd_down} chooses. As a {@link PeerCheck} it tells health checks whether spamd answers PING.
  */
-@Component(service = DataPostHook.class, configurationPid = SpamAssassin.PID, configurationPolicy = ConfigurationPolicy.REQUIRE)
+@Component(service = {DataPostHook.class, PeerCheck.class}, configurationPid = SpamAssassin.PID, configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = SpamAssassin.Config.class)
 @PosternPlugin("spamassassin")
 @PosternHook("data_post")
 @HookOrder(500)
 @HookTimeout(SpamAssassin.HOOK_TIMEOUT)
-public final class SpamAssassin implements DataPostHook {
+public final class SpamAssassin implements DataPostHook, PeerCheck {
     static final String PID = "org.postern.smtp.plugin.spamassassin";
     static final int HOOK_TIMEOUT = 30;
     /**
@@ -182,6 +185,16 @@ public final class SpamAssassin implements DataPostHook {
     @Deactivate
     void deactivate() {
         spamd.close();
+    }
+
+    @Override
+    public String peer() {
+        return "spamd " + spamd.where();
+    }
+
+    @Override
+    public CompletionStage<String> probe(Duration timeout) {
+        return spamd.ping(timeout);
     }
 
     @Override

@@ -22,6 +22,7 @@ import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -126,6 +127,29 @@ final class Spamd implements AutoCloseable {
         });
     }
 
+    /**
+     * Asks spamd {@code PING}, as {@code spamc -K} does, within {@code timeout} from this call: completes with its
+     * {@code SPAMD/1.5 0 PONG} line, or fails when spamd cannot be reached, answers anything else, or is silent.
+     */
+    CompletableFuture<String> ping(Duration timeout) {
+        Pong pong = new Pong();
+        ChannelFuture connect = bootstrap.clone().handler(pong).connect(address);
+        Channel channel = connect.channel();
+        ScheduledFuture<?> deadline = channel.eventLoop().schedule(() -> pong.answer.completeExceptionally(new TimeoutException(
+                "spamd did not answer PING within " + timeout.toMillis() + " ms")), timeout.toMillis(), TimeUnit.MILLISECONDS);
+        connect.addListener(done -> {
+            if (done.isSuccess()) {
+                channel.writeAndFlush(Unpooled.copiedBuffer("PING SPAMC/1.5\r\n\r\n", StandardCharsets.US_ASCII));
+            } else {
+                pong.answer.completeExceptionally(done.cause());
+            }
+        });
+        return pong.answer.whenComplete((line, error) -> {
+            deadline.cancel(false);
+            channel.close();
+        });
+    }
+
     /** Stops the event loop and the reader threads; the checks under way fail. */
     @Override
     public void close() {
@@ -181,6 +205,41 @@ final class Spamd implements AutoCloseable {
                 throw new TooLarge(maxOctets);
             }
             return Unpooled.wrappedBuffer(chunk, 0, length);
+        }
+    }
+
+    /** Waits for the first line of spamd's answer to PING. */
+    private static final class Pong extends SimpleChannelInboundHandler<ByteBuf> {
+        /** Longer than spamd's PONG line, or any error line it gives. */
+        private static final int MAX_LINE = 1024;
+        final CompletableFuture<String> answer = new CompletableFuture<>();
+        private final StringBuilder received = new StringBuilder();
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, ByteBuf chunk) {
+            received.append(chunk.toString(StandardCharsets.ISO_8859_1));
+            int end = received.indexOf("\n");
+            if (end >= 0) {
+                String line = received.substring(0, end).strip();
+                if (line.matches("SPAMD/\\S+ 0 PONG")) {
+                    answer.complete(line);
+                } else {
+                    answer.completeExceptionally(new IOException("spamd answered PING with: " + line));
+                }
+            } else if (received.length() > MAX_LINE) {
+                answer.completeExceptionally(new IOException("spamd's answer to PING is not a line of spamd's protocol"));
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            answer.completeExceptionally(new IOException("spamd closed the connection without answering PING"));
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            answer.completeExceptionally(cause);
+            ctx.close();
         }
     }
 

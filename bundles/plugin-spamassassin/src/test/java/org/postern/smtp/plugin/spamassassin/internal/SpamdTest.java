@@ -6,13 +6,19 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.InputStream;
+import java.net.ConnectException;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -99,5 +105,57 @@ class SpamdTest {
         assertEquals(InetSocketAddress.createUnresolved("::1", 783), Spamd.address("::1"));
         assertThrows(IllegalArgumentException.class, () -> Spamd.address("spamd.example:spamd"));
         assertThrows(IllegalArgumentException.class, () -> Spamd.address(":783"));
+    }
+
+    /** spamd's side of PING: the request up to its blank line, then the answer. */
+    private static FakeSpamd.Behaviour answeringPing(String answer) {
+        return (client, spamd) -> {
+            StringBuilder request = new StringBuilder();
+            ByteBuffer buffer = ByteBuffer.allocate(256);
+            while (!request.toString().endsWith("\r\n\r\n") && client.read(buffer.clear()) >= 0) {
+                request.append(new String(buffer.array(), 0, buffer.position(), StandardCharsets.ISO_8859_1));
+            }
+            spamd.requests.add(request.toString());
+            FakeSpamd.write(client, answer);
+        };
+    }
+
+    @Test
+    void pingIsAnsweredWithPongOverTcpAndTheUnixSocket() throws Exception {
+        for (FakeSpamd spamd : List.of(FakeSpamd.tcp(answeringPing("SPAMD/1.5 0 PONG\r\n")),
+                FakeSpamd.unix(answeringPing("SPAMD/1.5 0 PONG\r\n")))) {
+            try (spamd; Spamd client = new Spamd(spamd.socket(), 1000, 5000)) {
+                assertEquals("SPAMD/1.5 0 PONG", client.ping(Duration.ofSeconds(2)).get(10, TimeUnit.SECONDS));
+                assertEquals(List.of("PING SPAMC/1.5\r\n\r\n"), spamd.requests);
+            }
+        }
+    }
+
+    @Test
+    void pingFailsOnAnyOtherAnswer() throws Exception {
+        try (FakeSpamd spamd = FakeSpamd.tcp(answeringPing("SPAMD/1.0 76 Bad header line: (EOF)\r\n"));
+                Spamd client = new Spamd(spamd.socket(), 1000, 5000)) {
+            ExecutionException failed = assertThrows(ExecutionException.class, () -> client.ping(Duration.ofSeconds(2)).get(10, TimeUnit.SECONDS));
+            assertEquals("spamd answered PING with: SPAMD/1.0 76 Bad header line: (EOF)", failed.getCause().getMessage());
+        }
+    }
+
+    @Test
+    void pingFailsWithinItsTimeoutWhenSpamdIsSilentOrDown() throws Exception {
+        try (FakeSpamd spamd = FakeSpamd.tcp(FakeSpamd.silent()); Spamd client = new Spamd(spamd.socket(), 1000, 5000)) {
+            long started = System.nanoTime();
+            ExecutionException failed = assertThrows(ExecutionException.class, () -> client.ping(Duration.ofMillis(300)).get(10, TimeUnit.SECONDS));
+            long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+            assertInstanceOf(TimeoutException.class, failed.getCause());
+            assertTrue(tookMillis >= 300 && tookMillis < 3000, tookMillis + " ms");
+        }
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        try (Spamd client = new Spamd("127.0.0.1:" + closedPort, 1000, 5000)) {
+            ExecutionException failed = assertThrows(ExecutionException.class, () -> client.ping(Duration.ofSeconds(2)).get(10, TimeUnit.SECONDS));
+            assertInstanceOf(ConnectException.class, failed.getCause());
+        }
     }
 }

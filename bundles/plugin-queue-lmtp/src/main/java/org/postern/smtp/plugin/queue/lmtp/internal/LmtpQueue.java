@@ -3,6 +3,7 @@ package org.postern.smtp.plugin.queue.lmtp.internal;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.osgi.service.component.annotations.Activate;
@@ -18,6 +19,7 @@ import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.LogLevel;
 import org.postern.smtp.api.QueueHook;
 import org.postern.smtp.api.Transaction;
+import org.postern.smtp.api.monitor.PeerCheck;
 import org.postern.smtp.api.propertytypes.HookOrder;
 import org.postern.smtp.api.propertytypes.PosternHook;
 import org.postern.smtp.api.propertytypes.PosternPlugin;
@@ -34,14 +36,15 @@ import org.postern.smtp.client.TlsPolicy;
  * Delivers each message to a mail store over LMTP (RFC 2033), such as Dovecot's or Cyrus's, over TCP or a Unix
  * socket. The recipients must all be accepted before the message is sent, so a refused one leaves nothing
  * delivered; after the final dot each recipient gets its own reply, and those make one answer (see
- * {@link #answer}). {@link HookContext#commit()} is asked just before the final dot.
+ * {@link #answer}). {@link HookContext#commit()} is asked just before the final dot. As a {@link PeerCheck} it tells
+ * health checks whether the LMTP server greets.
  */
-@Component(service = QueueHook.class, configurationPid = LmtpQueue.PID, configurationPolicy = ConfigurationPolicy.REQUIRE)
+@Component(service = {QueueHook.class, PeerCheck.class}, configurationPid = LmtpQueue.PID, configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = LmtpQueue.Config.class)
 @PosternPlugin("queue/lmtp")
 @PosternHook("queue")
 @HookOrder(900)
-public final class LmtpQueue implements QueueHook {
+public final class LmtpQueue implements QueueHook, PeerCheck {
     static final String PID = "org.postern.smtp.plugin.queue.lmtp";
 
     @ObjectClassDefinition(name = "Postern plugin: queue/lmtp")
@@ -112,6 +115,17 @@ public final class LmtpQueue implements QueueHook {
             throw new IllegalArgumentException(PID + ": lmtp.server is required (host:port or the path of a Unix socket)");
         }
         return Destination.lmtp(host.replaceAll("^\\[(.*)]$", "$1"), hasPort ? Integer.parseInt(server.substring(colon + 1)) : 24);
+    }
+
+    @Override
+    public String peer() {
+        return "LMTP server " + destination.address();
+    }
+
+    /** Whether the LMTP server greets: its 220 line, or a failure with its refusing greeting or the client's own reply. */
+    @Override
+    public CompletionStage<String> probe(Duration timeout) {
+        return client.greet(destination, timeout).thenApply(Reply::toString);
     }
 
     @Override

@@ -4,9 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.ServerSocket;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.client.Delivery;
@@ -77,6 +82,25 @@ class LmtpQueueTest {
             assertEquals("DENYSOFT 451 4.4.2", answer.code() + " " + answer.replyCode().orElseThrow() + " " + answer.enhancedStatus().orElseThrow());
         } finally {
             plugin.deactivate();
+        }
+    }
+
+    @Test
+    void theProbeFailsWithinItsTimeoutWhenTheServerIsDown() throws Exception {
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        for (String server : List.of("127.0.0.1:" + port, "/nonexistent/lmtp.sock")) {
+            LmtpQueue plugin = new LmtpQueue(TestConfig.of(LmtpQueue.Config.class, Map.of("lmtp.server", server)));
+            try {
+                assertEquals("LMTP server " + server, plugin.peer());
+                CompletableFuture<String> probe = plugin.probe(Duration.ofSeconds(2)).toCompletableFuture();
+                ExecutionException failed = assertThrows(ExecutionException.class, () -> probe.get(5, TimeUnit.SECONDS));
+                assertTrue(failed.getCause().getMessage().startsWith("451 4.4."), failed.getCause().toString());
+            } finally {
+                plugin.deactivate();
+            }
         }
     }
 }

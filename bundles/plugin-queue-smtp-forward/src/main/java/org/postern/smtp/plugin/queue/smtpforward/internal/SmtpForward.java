@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.osgi.service.component.annotations.Activate;
@@ -22,6 +23,7 @@ import org.postern.smtp.api.LogLevel;
 import org.postern.smtp.api.QueueHook;
 import org.postern.smtp.api.Session;
 import org.postern.smtp.api.Transaction;
+import org.postern.smtp.api.monitor.PeerCheck;
 import org.postern.smtp.api.propertytypes.HookOrder;
 import org.postern.smtp.api.propertytypes.PosternHook;
 import org.postern.smtp.api.propertytypes.PosternPlugin;
@@ -29,6 +31,7 @@ import org.postern.smtp.client.ClientSettings;
 import org.postern.smtp.client.Destination;
 import org.postern.smtp.client.Envelope;
 import org.postern.smtp.client.MessageSource;
+import org.postern.smtp.client.Reply;
 import org.postern.smtp.client.SmtpClient;
 import org.postern.smtp.client.TlsPolicy;
 
@@ -37,14 +40,14 @@ import org.postern.smtp.client.TlsPolicy;
  * client: pooled connections, PIPELINING, STARTTLS, AUTH. The hook answers later, once the smarthost answered the
  * final dot, and calls {@link HookContext#commit()} just before sending that dot, so a delivery the core gave up on
  * is abandoned instead of relayed behind the client's back. The message goes to every recipient or to none (see
- * {@link Answers}).
+ * {@link Answers}). As a {@link PeerCheck} it tells health checks whether the smarthost greets.
  */
-@Component(service = QueueHook.class, configurationPid = SmtpForward.PID, configurationPolicy = ConfigurationPolicy.REQUIRE)
+@Component(service = {QueueHook.class, PeerCheck.class}, configurationPid = SmtpForward.PID, configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = SmtpForward.Config.class)
 @PosternPlugin("queue/smtp-forward")
 @PosternHook("queue")
 @HookOrder(900)
-public final class SmtpForward implements QueueHook {
+public final class SmtpForward implements QueueHook, PeerCheck {
     static final String PID = "org.postern.smtp.plugin.queue.smtp_forward";
 
     @ObjectClassDefinition(name = "Postern plugin: queue/smtp-forward")
@@ -138,6 +141,17 @@ public final class SmtpForward implements QueueHook {
         ctx.log(LogLevel.INFO, "forwarding to " + to.address());
         return HookResult.later(client.send(to, envelope, MessageSource.of(transaction.size(), transaction::message), ctx::commit)
                 .thenApply(delivery -> Answers.forward(ctx, to, delivery)));
+    }
+
+    @Override
+    public String peer() {
+        return "smarthost " + destination.address();
+    }
+
+    /** Whether the smarthost greets: its 220 line, or a failure with its refusing greeting or the client's own reply. */
+    @Override
+    public CompletionStage<String> probe(Duration timeout) {
+        return client.greet(destination, timeout).thenApply(Reply::toString);
     }
 
     /**

@@ -4,9 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.ReturnCode;
@@ -114,5 +125,46 @@ class SmtpForwardTest {
             plugin.deactivate();
         }
         assertThrows(IllegalArgumentException.class, () -> new SmtpForward(TestConfig.of(SmtpForward.Config.class, Map.of())));
+    }
+
+    @Test
+    void theProbeReadsTheSmarthostsGreetingAndSaysQuit() throws Exception {
+        try (ServerSocket smarthost = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
+            CompletableFuture<String> said = CompletableFuture.supplyAsync(() -> {
+                try (Socket client = smarthost.accept()) {
+                    client.getOutputStream().write("220 smarthost.test ESMTP\r\n".getBytes(StandardCharsets.US_ASCII));
+                    String line = new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.US_ASCII)).readLine();
+                    client.getOutputStream().write("221 2.0.0 Bye\r\n".getBytes(StandardCharsets.US_ASCII));
+                    return line;
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            SmtpForward plugin = new SmtpForward(TestConfig.of(SmtpForward.Config.class,
+                    Map.of("smtp.server", "127.0.0.1", "smtp.port", smarthost.getLocalPort())));
+            try {
+                assertEquals("smarthost 127.0.0.1:" + smarthost.getLocalPort(), plugin.peer());
+                assertEquals("220 smarthost.test ESMTP", plugin.probe(Duration.ofSeconds(2)).toCompletableFuture().get(10, TimeUnit.SECONDS));
+                assertEquals("QUIT", said.get(10, TimeUnit.SECONDS));
+            } finally {
+                plugin.deactivate();
+            }
+        }
+    }
+
+    @Test
+    void theProbeFailsWithinItsTimeoutWhenTheSmarthostIsDown() throws Exception {
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        SmtpForward plugin = new SmtpForward(TestConfig.of(SmtpForward.Config.class, Map.of("smtp.server", "127.0.0.1", "smtp.port", port)));
+        try {
+            CompletableFuture<String> probe = plugin.probe(Duration.ofSeconds(2)).toCompletableFuture();
+            ExecutionException failed = assertThrows(ExecutionException.class, () -> probe.get(5, TimeUnit.SECONDS));
+            assertTrue(failed.getCause().getMessage().startsWith("451 4.4.1 Cannot connect to 127.0.0.1:" + port), failed.getCause().toString());
+        } finally {
+            plugin.deactivate();
+        }
     }
 }

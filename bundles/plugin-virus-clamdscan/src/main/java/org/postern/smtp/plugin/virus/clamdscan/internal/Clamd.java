@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -25,6 +26,7 @@ import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -80,14 +82,7 @@ final class Clamd implements AutoCloseable {
     CompletableFuture<ClamdAnswer> scan(InputStream message) {
         InstreamRequest request = new InstreamRequest(message, CHUNK_SIZE);
         Exchange exchange = new Exchange();
-        ChannelFuture connect = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
-            @Override
-            protected void initChannel(Channel channel) {
-                channel.pipeline().addLast("replies", new DelimiterBasedFrameDecoder(MAX_REPLY, Unpooled.wrappedBuffer(new byte[] {0})))
-                        .addLast("request", new ChunkedWriteHandler())
-                        .addLast("exchange", exchange);
-            }
-        }).connect(address);
+        ChannelFuture connect = connect(exchange);
         Channel channel = connect.channel();
         ScheduledFuture<?> deadline = channel.eventLoop().schedule(() -> exchange.fail(
                 new TimeoutException("clamd did not answer within " + timeoutMillis + " ms")), timeoutMillis, TimeUnit.MILLISECONDS);
@@ -116,10 +111,75 @@ final class Clamd implements AutoCloseable {
         return scanned;
     }
 
+    /**
+     * Asks clamd {@code zPING} within {@code timeout} from this call: completes with its {@code PONG}, or fails when
+     * clamd cannot be reached, answers anything else, or is silent.
+     */
+    CompletableFuture<String> ping(Duration timeout) {
+        CompletableFuture<String> pong = new CompletableFuture<>();
+        ChannelFuture connect = connect(new Pong(pong));
+        Channel channel = connect.channel();
+        ScheduledFuture<?> deadline = channel.eventLoop().schedule(() -> pong.completeExceptionally(
+                new TimeoutException("clamd did not answer PING within " + timeout.toMillis() + " ms")), timeout.toMillis(), TimeUnit.MILLISECONDS);
+        connect.addListener(done -> {
+            if (done.isSuccess()) {
+                channel.writeAndFlush(Unpooled.copiedBuffer("zPING\0", StandardCharsets.US_ASCII));
+            } else {
+                pong.completeExceptionally(done.cause());
+            }
+        });
+        return pong.whenComplete((reply, error) -> {
+            deadline.cancel(false);
+            channel.close();
+        });
+    }
+
+    /** A connection to clamd whose replies, NUL-terminated, go to {@code exchange}. */
+    private ChannelFuture connect(ChannelHandler exchange) {
+        return bootstrap.clone().handler(new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel channel) {
+                channel.pipeline().addLast("replies", new DelimiterBasedFrameDecoder(MAX_REPLY, Unpooled.wrappedBuffer(new byte[] {0})))
+                        .addLast("request", new ChunkedWriteHandler())
+                        .addLast("exchange", exchange);
+            }
+        }).connect(address);
+    }
+
     /** Stops the event loop; the scans under way fail as their connections close. */
     @Override
     public void close() {
         loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+
+    /** Takes clamd's one reply to PING. */
+    private static final class Pong extends SimpleChannelInboundHandler<ByteBuf> {
+        private final CompletableFuture<String> pong;
+
+        Pong(CompletableFuture<String> pong) {
+            this.pong = pong;
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
+            String reply = frame.toString(StandardCharsets.ISO_8859_1);
+            if (reply.equals("PONG")) {
+                pong.complete(reply);
+            } else {
+                pong.completeExceptionally(new IOException("clamd answered PING with: " + reply));
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            pong.completeExceptionally(new IOException("clamd closed the connection without answering PING"));
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            pong.completeExceptionally(cause);
+            ctx.close();
+        }
     }
 
     /** Collects the two replies of a scan; answers once both are in, or when clamd closes the connection. */

@@ -3,8 +3,10 @@ package org.postern.smtp.plugin.virus.clamdscan.internal;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 import org.osgi.service.component.annotations.Activate;
@@ -22,6 +24,7 @@ import org.postern.smtp.api.MessageHeader;
 import org.postern.smtp.api.PluginConventions;
 import org.postern.smtp.api.ReturnCode;
 import org.postern.smtp.api.SharedNotes;
+import org.postern.smtp.api.monitor.PeerCheck;
 import org.postern.smtp.api.propertytypes.HookOrder;
 import org.postern.smtp.api.propertytypes.PosternHook;
 import org.postern.smtp.api.propertytypes.PosternPlugin;
@@ -31,14 +34,15 @@ import org.postern.smtp.api.propertytypes.PosternPlugin;
  * (the header as the plugins before left it, then the body) is streamed to clamd, and the hook answers
  * {@link HookResult#later} with clamd's verdict. A virus is refused with its name ({@code deny_viruses}) or marked
  * in the header; a clean message gets X-Virus-Found and X-Virus-Checked. Every failure of clamd (not reachable, an
- * error reply, no answer within {@code timeout.ms}) gets the one answer {@code defer_on_error} chooses.
+ * error reply, no answer within {@code timeout.ms}) gets the one answer {@code defer_on_error} chooses. As a
+ * {@link PeerCheck} it tells health checks whether clamd answers PING.
  */
-@Component(service = DataPostHook.class, configurationPid = ClamdScan.PID, configurationPolicy = ConfigurationPolicy.REQUIRE)
+@Component(service = {DataPostHook.class, PeerCheck.class}, configurationPid = ClamdScan.PID, configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = ClamdScan.Config.class)
 @PosternPlugin("virus/clamdscan")
 @PosternHook("data_post")
 @HookOrder(480)
-public final class ClamdScan implements DataPostHook {
+public final class ClamdScan implements DataPostHook, PeerCheck {
     static final String PID = "org.postern.smtp.plugin.virus.clamdscan";
     private static final List<String> FIELDS = List.of("X-Virus-Found", "X-Virus-Details", "X-Virus-Checked");
     private static final Pattern MULTIPART = Pattern.compile("\\bmultipart/.*\\bboundary=\"?([^\"]+)", Pattern.CASE_INSENSITIVE);
@@ -109,6 +113,16 @@ public final class ClamdScan implements DataPostHook {
     @Deactivate
     void deactivate() {
         clamd.close();
+    }
+
+    @Override
+    public String peer() {
+        return "clamd " + clamd.where();
+    }
+
+    @Override
+    public CompletionStage<String> probe(Duration timeout) {
+        return clamd.ping(timeout);
     }
 
     @Override

@@ -2,18 +2,24 @@ package org.postern.smtp.plugin.virus.clamdscan.internal;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.InputStream;
+import java.net.ConnectException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -57,9 +63,13 @@ class ClamdScanTest {
     }
 
     private HookResult scan(Map<String, Object> config) {
+        return HookResults.settled(plugin(config).onDataPost(ctx));
+    }
+
+    private ClamdScan plugin(Map<String, Object> config) {
         ClamdScan plugin = new ClamdScan(TestConfig.of(ClamdScan.Config.class, config));
         open.add(plugin::deactivate);
-        return HookResults.settled(plugin.onDataPost(ctx));
+        return plugin;
     }
 
     private static FakeClamd.Script answering(String verdict) {
@@ -248,6 +258,50 @@ class ClamdScanTest {
         } finally {
             released.countDown();
         }
+    }
+
+    @Test
+    void theProbeAsksClamdPingOverTcpAndTheUnixSocket() throws Exception {
+        FakeClamd.Script pong = connection -> {
+            connection.expect("zPING");
+            connection.reply("PONG");
+        };
+        FakeClamd overTcp = clamd(pong);
+        ClamdScan tcp = plugin(Map.of("clamd_port", overTcp.port(), "clamd_host", "127.0.0.1"));
+        assertEquals("clamd 127.0.0.1:" + overTcp.port(), tcp.peer());
+        assertEquals("PONG", tcp.probe(Duration.ofSeconds(2)).toCompletableFuture().get(10, TimeUnit.SECONDS));
+
+        Path socket = folder.resolve("clamd.ctl");
+        open.add(FakeClamd.unix(socket, pong));
+        ClamdScan unix = plugin(Map.of("clamd_socket", socket.toString()));
+        assertEquals("clamd " + socket, unix.peer());
+        assertEquals("PONG", unix.probe(Duration.ofSeconds(2)).toCompletableFuture().get(10, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void theProbeFailsOnAnotherAnswerOnSilenceAndWhenClamdIsDown() throws Exception {
+        FakeClamd confused = clamd(connection -> {
+            connection.expect("zPING");
+            connection.reply("UNKNOWN COMMAND");
+        });
+        ExecutionException failed = assertThrows(ExecutionException.class, () -> plugin(Map.of("clamd_port", confused.port(),
+                "clamd_host", "127.0.0.1")).probe(Duration.ofSeconds(2)).toCompletableFuture().get(10, TimeUnit.SECONDS));
+        assertEquals("clamd answered PING with: UNKNOWN COMMAND", failed.getCause().getMessage());
+
+        FakeClamd silent = clamd(FakeClamd.Connection::awaitClose);
+        long started = System.nanoTime();
+        failed = assertThrows(ExecutionException.class, () -> plugin(Map.of("clamd_port", silent.port(), "clamd_host", "127.0.0.1"))
+                .probe(Duration.ofMillis(300)).toCompletableFuture().get(10, TimeUnit.SECONDS));
+        long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+        assertTrue(failed.getCause() instanceof TimeoutException && tookMillis >= 300 && tookMillis < 3000, failed.getCause() + " after " + tookMillis + " ms");
+
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        failed = assertThrows(ExecutionException.class, () -> plugin(Map.of("clamd_port", closedPort, "clamd_host", "127.0.0.1"))
+                .probe(Duration.ofSeconds(2)).toCompletableFuture().get(10, TimeUnit.SECONDS));
+        assertInstanceOf(ConnectException.class, failed.getCause());
     }
 
     /** A message of {@code size} octets made up as it is read, counting what was read. */

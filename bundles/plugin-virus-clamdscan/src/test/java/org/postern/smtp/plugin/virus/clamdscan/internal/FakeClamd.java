@@ -117,7 +117,8 @@ final class FakeClamd implements AutoCloseable {
             return message.toByteArray();
         }
 
-        private void expect(String command) throws IOException {
+        /** Reads one NUL-terminated command, which must be this one. */
+        void expect(String command) throws IOException {
             ByteArrayOutputStream read = new ByteArrayOutputStream();
             int octet;
             while ((octet = in.read()) > 0) {
