@@ -17,6 +17,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
@@ -33,6 +34,7 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.postern.smtp.api.HookType;
+import org.postern.smtp.api.monitor.QueueStatus;
 import org.postern.smtp.api.monitor.ServerMonitor;
 import org.postern.smtp.api.monitor.ServerStatus;
 import org.postern.smtp.api.monitor.TransactionRecord;
@@ -80,6 +82,7 @@ public final class ServerMetrics implements ServerMonitor {
     private final AtomicReference<ServerStatus> status = new AtomicReference<>();
     private final SpoolCount spool = new SpoolCount();
     private final Set<String> sessionStates = ConcurrentHashMap.newKeySet();
+    private final Map<QueueStatus, Gauge> queueGauges = new ConcurrentHashMap<>();
     private JmxMeterRegistry jmx;
     private Config config;
 
@@ -177,6 +180,21 @@ public final class ServerMetrics implements ServerMonitor {
 
     void unbindStatus(ServerStatus unbound) {
         status.compareAndSet(unbound, null);
+    }
+
+    /** A plugin's mail queue: its depth as {@code postern.queue.messages}, while the plugin is there. */
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void bindQueue(QueueStatus queue) {
+        queueGauges.computeIfAbsent(queue, bound -> Gauge.builder("postern.queue.messages", bound, QueueStatus::messages)
+                .description("Messages in a plugin's mail queue, waiting for delivery or being delivered")
+                .tag("queue", bound.queue()).strongReference(true).register(registry));
+    }
+
+    void unbindQueue(QueueStatus queue) {
+        Gauge gauge = queueGauges.remove(queue);
+        if (gauge != null) {
+            registry.remove(gauge);
+        }
     }
 
     @Override

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.postern.smtp.api.HookType;
+import org.postern.smtp.api.monitor.QueueStatus;
 import org.postern.smtp.api.monitor.ServerMonitor;
 import org.postern.smtp.api.monitor.TransactionRecord;
 import org.postern.smtp.api.monitor.TransactionRecord.Outcome;
@@ -50,6 +51,29 @@ class ServerMetricsTest {
     private static TransactionRecord transaction(String listener, Outcome outcome, long size) {
         return new TransactionRecord("s1.1", listener, "192.0.2.1", "<a@example.org>", List.of("<b@example.org>"), size, outcome,
                 outcome == Outcome.QUEUED ? "250 2.0.0 Queued" : "", Duration.ofMillis(20));
+    }
+
+    @Test
+    void aPluginsQueueShowsItsDepthWhileThePluginIsThere() {
+        ServerMetrics metrics = metrics(WITHOUT_JMX);
+        java.util.concurrent.atomic.AtomicInteger depth = new java.util.concurrent.atomic.AtomicInteger(3);
+        QueueStatus spoolQueue = new QueueStatus() {
+            @Override
+            public String queue() {
+                return "queue/spool";
+            }
+
+            @Override
+            public int messages() {
+                return depth.get();
+            }
+        };
+        metrics.bindQueue(spoolQueue);
+        assertEquals(3.0, scrape(metrics).value("postern_queue_messages{queue=\"queue/spool\"}"));
+        depth.set(0);
+        assertEquals(0.0, scrape(metrics).value("postern_queue_messages{queue=\"queue/spool\"}"));
+        metrics.unbindQueue(spoolQueue);
+        assertTrue(scrape(metrics).named("postern_queue_messages").isEmpty());
     }
 
     @Test
