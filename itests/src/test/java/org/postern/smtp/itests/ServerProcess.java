@@ -49,6 +49,19 @@ final class ServerProcess implements AutoCloseable {
      * etc/org.postern.smtp.server.cfg.
      */
     static ServerProcess postern(String name, String javaOptions, Map<String, String> serverKeys, String... options) throws Exception {
+        return postern(name, javaOptions, serverKeys, true, options);
+    }
+
+    /**
+     * bin/postern as {@link #postern(String, String...)}, its output (the log) going into a pipe that nobody reads,
+     * which fills after 64 KiB as a stuck log consumer's would; {@link #log()} has nothing to read then.
+     */
+    static ServerProcess posternWithAStuckLog(String name) throws Exception {
+        return postern(name, "", Map.of(), false);
+    }
+
+    private static ServerProcess postern(String name, String javaOptions, Map<String, String> serverKeys, boolean logToFile,
+            String... options) throws Exception {
         Path base = Files.createTempDirectory("postern-" + name);
         Path etc = Files.createDirectories(base.resolve("etc"));
         int port = freePort();
@@ -68,7 +81,7 @@ final class ServerProcess implements AutoCloseable {
         if (!javaOptions.isEmpty()) {
             builder.environment().put("JAVA_OPTS", javaOptions);
         }
-        return start(port, base, builder);
+        return logToFile ? start(port, base, builder) : start(port, base, builder.redirectErrorStream(true), builder.start());
     }
 
     /**
@@ -218,14 +231,21 @@ final class ServerProcess implements AutoCloseable {
     }
 
     private static ServerProcess start(int port, Path base, ProcessBuilder builder) throws Exception {
+        return start(port, base, builder, builder.redirectErrorStream(true).redirectOutput(base.resolve("server.log").toFile()).start());
+    }
+
+    private static String logSoFar(Path log) throws IOException {
+        return Files.exists(log) ? Files.readString(log) : "(the log went into a pipe)";
+    }
+
+    private static ServerProcess start(int port, Path base, ProcessBuilder builder, Process process) throws Exception {
         Path log = base.resolve("server.log");
-        Process process = builder.redirectErrorStream(true).redirectOutput(log.toFile()).start();
         ServerProcess server = new ServerProcess(port, base, process, builder);
         long started = System.nanoTime();
         long deadline = System.currentTimeMillis() + 30_000;
         while (System.currentTimeMillis() < deadline) {
             if (!process.isAlive()) {
-                throw new AssertionError(builder.command() + " exited early:\n" + Files.readString(log));
+                throw new AssertionError(builder.command() + " exited early:\n" + logSoFar(log));
             }
             try (Socket socket = new Socket("127.0.0.1", port)) {
                 byte[] greeting = new byte[3];
@@ -240,7 +260,7 @@ final class ServerProcess implements AutoCloseable {
             }
         }
         server.close();
-        throw new AssertionError("no 220 greeting from " + builder.command() + " within 30 s:\n" + Files.readString(log));
+        throw new AssertionError("no 220 greeting from " + builder.command() + " within 30 s:\n" + logSoFar(log));
     }
 
     /**
