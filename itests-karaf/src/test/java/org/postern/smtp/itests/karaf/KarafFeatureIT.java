@@ -114,21 +114,38 @@ public class KarafFeatureIT {
      * applying that file once after the install.) AUTH is offered without STARTTLS, so that the test's client can
      * use it in the clear.
      */
-    private static synchronized int serverPort() throws Exception {
-        if (port == 0) {
-            int free;
-            try (ServerSocket socket = new ServerSocket(0)) {
-                free = socket.getLocalPort();
+    private int serverPort() throws Exception {
+        synchronized (KarafFeatureIT.class) {
+            if (port == 0) {
+                int free;
+                try (ServerSocket socket = new ServerSocket(0)) {
+                    free = socket.getLocalPort();
+                }
+                Path serverConfig = Path.of(System.getProperty("karaf.etc"), "org.postern.smtp.server.cfg");
+                String listen = "127.0.0.1:" + free;
+                long settle = System.currentTimeMillis() + 30_000;
+                while (!Files.exists(serverConfig) && System.currentTimeMillis() < settle) {
+                    Thread.sleep(100);
+                }
+                // the features service may still write the feature's own file after it first appeared: write ours
+                // again until ConfigAdmin holds it
+                while (!listen.equals(listenConfigured())) {
+                    assertTrue("ConfigAdmin never took listen = " + listen, System.currentTimeMillis() < settle);
+                    Files.writeString(serverConfig, "listen = " + listen + "\nme = karaf.postern\ntls.before.auth = false\n");
+                    long applied = System.currentTimeMillis() + 3_000;
+                    while (!listen.equals(listenConfigured()) && System.currentTimeMillis() < applied) {
+                        Thread.sleep(100);
+                    }
+                }
+                port = free;
             }
-            Path serverConfig = Path.of(System.getProperty("karaf.etc"), "org.postern.smtp.server.cfg");
-            long settle = System.currentTimeMillis() + 30_000;
-            while (!Files.exists(serverConfig) && System.currentTimeMillis() < settle) {
-                Thread.sleep(100);
-            }
-            Files.writeString(serverConfig, "listen = 127.0.0.1:" + free + "\nme = karaf.postern\ntls.before.auth = false\n");
-            port = free;
+            return port;
         }
-        return port;
+    }
+
+    private Object listenConfigured() throws IOException {
+        java.util.Dictionary<String, Object> properties = configAdmin.getConfiguration("org.postern.smtp.server", "?").getProperties();
+        return properties == null ? null : properties.get("listen");
     }
 
     @Test
