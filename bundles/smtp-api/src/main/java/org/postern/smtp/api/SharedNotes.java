@@ -55,6 +55,22 @@ public final class SharedNotes {
      */
     public static final NoteKey<String> AUTHENTICATION_RESULTS = NoteKey.of("authentication_results", String.class);
 
+    /**
+     * Transaction: SPF's verdict on the sender, for DMARC (qpsmtpd's {@code dmarc_spf}), set by
+     * {@code sender_permitted_from}.
+     *
+     * @since 1.5
+     */
+    public static final NoteKey<SpfResult> DMARC_SPF = NoteKey.of("dmarc_spf", SpfResult.class);
+
+    /**
+     * Transaction: the verdicts on the message's DKIM signatures, set by {@code dkim} at the end of DATA, for DMARC
+     * and other plugins (qpsmtpd keeps its verifier object in the connection's {@code dkim_verifier} note).
+     *
+     * @since 1.5
+     */
+    public static final NoteKey<DkimResults> DKIM_RESULTS = NoteKey.of("dkim_results", DkimResults.class);
+
     private SharedNotes() {
     }
 }

@@ -3,7 +3,7 @@
  * and the session, transaction and address types that hooks see.
  */
 @Export
-@Version("1.4.0")
+@Version("1.5.0")
 package org.postern.smtp.api;
 
 import org.osgi.annotation.bundle.Export;

@@ -21,6 +21,8 @@ import org.postern.smtp.api.MailContext;
 import org.postern.smtp.api.MailHook;
 import org.postern.smtp.api.NoteKey;
 import org.postern.smtp.api.PluginConventions;
+import org.postern.smtp.api.SharedNotes;
+import org.postern.smtp.api.SpfResult;
 import org.postern.smtp.api.dns.Resolver;
 import org.postern.smtp.api.propertytypes.HookOrder;
 import org.postern.smtp.api.propertytypes.PosternHook;
@@ -46,8 +48,6 @@ public final class SenderPermittedFrom implements MailHook, DataPostHook {
     public static final NoteKey<String> SPF_PASS_HOST = NoteKey.of("spf_pass_host", String.class);
     /** Transaction: the result of the check, for the Received-SPF header. */
     public static final NoteKey<Received> SPF_QUERY = NoteKey.of("spfquery", Received.class);
-    /** Transaction: the SPF result as DMARC (RFC 7489) aligns it with the From domain. */
-    public static final NoteKey<DmarcSpf> DMARC_SPF = NoteKey.of("dmarc_spf", DmarcSpf.class);
 
     private static final int DEFAULT_TIMEOUT_SECONDS = 20;
     private static final int HIGHEST_LEVEL = 6;
@@ -75,10 +75,6 @@ public final class SenderPermittedFrom implements MailHook, DataPostHook {
 
     /** The result code and the value of the Received-SPF header (RFC 7208 9.1) that says it. */
     public record Received(String code, String header) {
-    }
-
-    /** qpsmtpd's {@code dmarc_spf} hash: the identity checked, its scope ({@code mfrom} or {@code helo}), the result. */
-    public record DmarcSpf(String domain, String scope, String result) {
     }
 
     private final SpfCheck spf;
@@ -121,19 +117,19 @@ public final class SenderPermittedFrom implements MailHook, DataPostHook {
     public HookResult onMail(MailContext ctx) {
         Address sender = ctx.sender();
         if (PluginConventions.isImmune(ctx)) {
-            ctx.transaction().notes().put(DMARC_SPF, new DmarcSpf(sender.normalizedHost().orElse(""), "mfrom", "pass"));
+            ctx.transaction().notes().put(SharedNotes.DMARC_SPF, new SpfResult(sender.normalizedHost().orElse(""), "mfrom", "pass"));
             return HookResult.declined();
         }
         if (sender.isNullSender() || sender.host().isEmpty() || sender.user().isEmpty()) {
             ctx.log(LogLevel.INFO, "skip, null sender");
-            ctx.transaction().notes().put(DMARC_SPF, new DmarcSpf("", "helo", "none"));
+            ctx.transaction().notes().put(SharedNotes.DMARC_SPF, new SpfResult("", "helo", "none"));
             return HookResult.declined();
         }
         String domain = sender.normalizedHost().orElseThrow();
         String from = sender.user() + "@" + domain;
         String helo = ctx.session().heloHost().orElse(null);
         String clientIp = clientIp(ctx.session().remoteAddress().getAddress());
-        ctx.transaction().notes().put(DMARC_SPF, new DmarcSpf(domain, "mfrom", "none"));
+        ctx.transaction().notes().put(SharedNotes.DMARC_SPF, new SpfResult(domain, "mfrom", "none"));
         int level = configuredLevel > 0 ? configuredLevel : level(ctx.config("spfbehavior", ""), "spfbehavior");
         String receiver = ctx.config("me", "unknown");
         return HookResult.later(spf.check(clientIp, from, helo == null ? "" : helo)
@@ -145,7 +141,7 @@ public final class SenderPermittedFrom implements MailHook, DataPostHook {
                     }
                     String header = receivedSpf(result, receiver, from, helo, clientIp);
                     ctx.transaction().notes().put(SPF_QUERY, new Received(result.code(), header));
-                    ctx.transaction().notes().put(DMARC_SPF, new DmarcSpf(domain, "mfrom", result.code()));
+                    ctx.transaction().notes().put(SharedNotes.DMARC_SPF, new SpfResult(domain, "mfrom", result.code()));
                     PluginConventions.storeAuthResults(ctx, "spf=" + result.code() + " smtp.mailfrom=" + domain);
                     return verdict(ctx, level, result.code(), result.why(), domain);
                 }));

@@ -15,7 +15,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.ReturnCode;
 import org.postern.smtp.api.SharedNotes;
-import org.postern.smtp.plugin.senderpermittedfrom.internal.SenderPermittedFrom.DmarcSpf;
+import org.postern.smtp.api.SpfResult;
 import org.postern.smtp.testkit.HookResults;
 import org.postern.smtp.testkit.TestConfig;
 import org.postern.smtp.testkit.TestContext;
@@ -56,7 +56,7 @@ class SenderPermittedFromTest {
         SenderPermittedFrom plugin = plugin(6);
         assertEquals(ReturnCode.DECLINED, mail(plugin, "<Someone@Pass.Test>").code());
         assertEquals(Optional.of("pass.test"), ctx.transaction().notes().get(SenderPermittedFrom.SPF_PASS_HOST));
-        assertEquals(Optional.of(new DmarcSpf("pass.test", "mfrom", "pass")), ctx.transaction().notes().get(SenderPermittedFrom.DMARC_SPF));
+        assertEquals(Optional.of(new SpfResult("pass.test", "mfrom", "pass")), ctx.transaction().notes().get(SharedNotes.DMARC_SPF));
         assertEquals(Optional.of("spf=pass smtp.mailfrom=pass.test"), ctx.session().notes().get(SharedNotes.AUTHENTICATION_RESULTS));
         assertEquals(Optional.of(1), ctx.session().notes().get(SharedNotes.KARMA));
         assertEquals(List.of("pass (domain of pass.test designates 192.0.2.1 as permitted sender) receiver=mx.example.org; "
@@ -102,7 +102,7 @@ class SenderPermittedFromTest {
     void aToleratedResultStillGoesIntoTheNotesAndTheHeader() {
         SenderPermittedFrom plugin = plugin(0);
         assertEquals(ReturnCode.DECLINED, mail(plugin, "<a@fail.test>").code());
-        assertEquals(Optional.of(new DmarcSpf("fail.test", "mfrom", "fail")), ctx.transaction().notes().get(SenderPermittedFrom.DMARC_SPF));
+        assertEquals(Optional.of(new SpfResult("fail.test", "mfrom", "fail")), ctx.transaction().notes().get(SharedNotes.DMARC_SPF));
         assertEquals(Optional.of("spf=fail smtp.mailfrom=fail.test"), ctx.session().notes().get(SharedNotes.AUTHENTICATION_RESULTS));
         assertTrue(receivedSpf(plugin).get(0).startsWith("fail (domain of fail.test does not designate 192.0.2.1"));
         assertTrue(ctx.logged().contains("INFO skip, tolerated (fail: domain of fail.test does not designate 192.0.2.1 as permitted sender)"),
@@ -129,7 +129,7 @@ class SenderPermittedFromTest {
         SenderPermittedFrom plugin = plugin(3);
         assertEquals(ReturnCode.DECLINED, mail(plugin, "<a@fail.test>").code());
         assertEquals(List.of(), dns.asked());
-        assertEquals(Optional.of(new DmarcSpf("fail.test", "mfrom", "pass")), ctx.transaction().notes().get(SenderPermittedFrom.DMARC_SPF));
+        assertEquals(Optional.of(new SpfResult("fail.test", "mfrom", "pass")), ctx.transaction().notes().get(SharedNotes.DMARC_SPF));
         assertEquals(List.of(), receivedSpf(plugin));
     }
 
@@ -139,7 +139,7 @@ class SenderPermittedFromTest {
         assertEquals(ReturnCode.DECLINED, mail(plugin, "<>").code());
         assertEquals(ReturnCode.DECLINED, mail(plugin, "<postmaster>").code());
         assertEquals(List.of(), dns.asked());
-        assertEquals(Optional.of(new DmarcSpf("", "helo", "none")), ctx.transaction().notes().get(SenderPermittedFrom.DMARC_SPF));
+        assertEquals(Optional.of(new SpfResult("", "helo", "none")), ctx.transaction().notes().get(SharedNotes.DMARC_SPF));
         assertEquals(List.of(), receivedSpf(plugin));
     }
 
