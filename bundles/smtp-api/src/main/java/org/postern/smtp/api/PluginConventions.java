@@ -103,8 +103,21 @@ public final class PluginConventions {
      * to the Authentication-Results header the core writes on each message of the session.
      */
     public static void storeAuthResults(HookContext ctx, String result) {
-        Notes notes = ctx.session().notes();
-        notes.put(SharedNotes.AUTHENTICATION_RESULTS,
-                notes.get(SharedNotes.AUTHENTICATION_RESULTS).map(previous -> previous + "; " + result).orElse(result));
+        append(ctx.session().notes(), SharedNotes.AUTHENTICATION_RESULTS, result);
+    }
+
+    /**
+     * Adds a result that holds for the current transaction's message only, such as a DKIM or DMARC verdict, to
+     * its Authentication-Results header. qpsmtpd stores every result for the whole connection, so a second message
+     * of a session carried the first one's; a result stored by a {@code data_post} plugin is in the header too.
+     *
+     * @since 1.5
+     */
+    public static void storeTransactionAuthResults(HookContext ctx, String result) {
+        append(ctx.transaction().notes(), SharedNotes.TRANSACTION_AUTHENTICATION_RESULTS, result);
+    }
+
+    private static void append(Notes notes, NoteKey<String> key, String result) {
+        notes.put(key, notes.get(key).map(previous -> previous + "; " + result).orElse(result));
     }
 }

@@ -56,6 +56,16 @@ public final class SharedNotes {
     public static final NoteKey<String> AUTHENTICATION_RESULTS = NoteKey.of("authentication_results", String.class);
 
     /**
+     * Transaction: results for the {@code Authentication-Results} header of this transaction's message only, joined
+     * with "; " by {@link PluginConventions#storeTransactionAuthResults}; the core writes them after
+     * {@link #AUTHENTICATION_RESULTS}.
+     *
+     * @since 1.5
+     */
+    public static final NoteKey<String> TRANSACTION_AUTHENTICATION_RESULTS =
+            NoteKey.of("transaction_authentication_results", String.class);
+
+    /**
      * Transaction: SPF's verdict on the sender, for DMARC (qpsmtpd's {@code dmarc_spf}), set by
      * {@code sender_permitted_from}.
      *

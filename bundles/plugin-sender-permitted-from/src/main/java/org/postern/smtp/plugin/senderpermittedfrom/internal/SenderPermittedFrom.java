@@ -142,7 +142,7 @@ public final class SenderPermittedFrom implements MailHook, DataPostHook {
                     String header = receivedSpf(result, receiver, from, helo, clientIp);
                     ctx.transaction().notes().put(SPF_QUERY, new Received(result.code(), header));
                     ctx.transaction().notes().put(SharedNotes.DMARC_SPF, new SpfResult(domain, "mfrom", result.code()));
-                    PluginConventions.storeAuthResults(ctx, "spf=" + result.code() + " smtp.mailfrom=" + domain);
+                    PluginConventions.storeTransactionAuthResults(ctx, "spf=" + result.code() + " smtp.mailfrom=" + domain);
                     return verdict(ctx, level, result.code(), result.why(), domain);
                 }));
     }

@@ -57,7 +57,7 @@ class SenderPermittedFromTest {
         assertEquals(ReturnCode.DECLINED, mail(plugin, "<Someone@Pass.Test>").code());
         assertEquals(Optional.of("pass.test"), ctx.transaction().notes().get(SenderPermittedFrom.SPF_PASS_HOST));
         assertEquals(Optional.of(new SpfResult("pass.test", "mfrom", "pass")), ctx.transaction().notes().get(SharedNotes.DMARC_SPF));
-        assertEquals(Optional.of("spf=pass smtp.mailfrom=pass.test"), ctx.session().notes().get(SharedNotes.AUTHENTICATION_RESULTS));
+        assertEquals(Optional.of("spf=pass smtp.mailfrom=pass.test"), ctx.transaction().notes().get(SharedNotes.TRANSACTION_AUTHENTICATION_RESULTS));
         assertEquals(Optional.of(1), ctx.session().notes().get(SharedNotes.KARMA));
         assertEquals(List.of("pass (domain of pass.test designates 192.0.2.1 as permitted sender) receiver=mx.example.org; "
                 + "identity=mailfrom; envelope-from=\"Someone@pass.test\"; helo=client.example; client-ip=192.0.2.1"), receivedSpf(plugin));
@@ -103,7 +103,7 @@ class SenderPermittedFromTest {
         SenderPermittedFrom plugin = plugin(0);
         assertEquals(ReturnCode.DECLINED, mail(plugin, "<a@fail.test>").code());
         assertEquals(Optional.of(new SpfResult("fail.test", "mfrom", "fail")), ctx.transaction().notes().get(SharedNotes.DMARC_SPF));
-        assertEquals(Optional.of("spf=fail smtp.mailfrom=fail.test"), ctx.session().notes().get(SharedNotes.AUTHENTICATION_RESULTS));
+        assertEquals(Optional.of("spf=fail smtp.mailfrom=fail.test"), ctx.transaction().notes().get(SharedNotes.TRANSACTION_AUTHENTICATION_RESULTS));
         assertTrue(receivedSpf(plugin).get(0).startsWith("fail (domain of fail.test does not designate 192.0.2.1"));
         assertTrue(ctx.logged().contains("INFO skip, tolerated (fail: domain of fail.test does not designate 192.0.2.1 as permitted sender)"),
                 ctx.logged().toString());

@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.postern.smtp.api.HeaderField;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.HookType;
 import org.postern.smtp.api.LogLevel;
@@ -126,9 +127,12 @@ final class DataExchange {
                 session.log(LogLevel.INFO, "message refused at end of DATA: {}", refusal);
                 return notQueued(refusal);
             }
-            addAuthenticationResults();
+            HeaderField authenticationResults = addAuthenticationResults();
             return addReceivedLine().thenCompose(x -> contentHook(HookType.DATA_POST_HEADERS,
-                    () -> contentHook(HookType.DATA_POST, () -> contentHook(HookType.QUEUE_PRE, this::queue))))
+                    () -> contentHook(HookType.DATA_POST, () -> {
+                        completeAuthenticationResults(authenticationResults);
+                        return contentHook(HookType.QUEUE_PRE, this::queue);
+                    })))
                     .exceptionallyCompose(error -> {
                         HookFailure failure = SmtpSession.hookFailure(error);
                         return failure == null ? CompletableFuture.failedFuture(error)
@@ -162,15 +166,31 @@ final class DataExchange {
 
     /**
      * qpsmtpd's {@code authentication_results}: an Authentication-Results header (RFC 8601) under the Received
-     * line, with this server's SMTP AUTH result and what plugins stored ({@link SharedNotes#AUTHENTICATION_RESULTS}).
+     * line, with this server's SMTP AUTH result and what plugins stored for the session
+     * ({@link SharedNotes#AUTHENTICATION_RESULTS}) and the transaction ({@link SharedNotes#TRANSACTION_AUTHENTICATION_RESULTS}).
+     * Plugins up to data_post see it as it stands; {@link #completeAuthenticationResults} adds what they found.
      */
-    private void addAuthenticationResults() {
+    private HeaderField addAuthenticationResults() {
+        return session.transaction().parsedHeader().prependField("Authentication-Results", authenticationResults());
+    }
+
+    /** Rewrites the field in place with the results stored since, unless a plugin took it out of the header. */
+    private void completeAuthenticationResults(HeaderField written) {
+        String results = authenticationResults();
+        if (!written.unfoldedValue().equals(results)) {
+            session.transaction().parsedHeader().replace(written, new HeaderField(written.name(), " " + results));
+        }
+    }
+
+    private String authenticationResults() {
         SessionState state = session.state();
         StringBuilder results = new StringBuilder(session.settings().me()).append("; ");
         results.append(state.authMechanism().map(mechanism ->
                 "auth=pass (" + mechanism + ") smtp.auth=" + state.authenticatedUser().orElse("")).orElse("auth=none"));
         state.notes().get(SharedNotes.AUTHENTICATION_RESULTS).ifPresent(more -> results.append("; ").append(more));
-        session.transaction().parsedHeader().prepend("Authentication-Results", results.toString());
+        session.transaction().notes().get(SharedNotes.TRANSACTION_AUTHENTICATION_RESULTS)
+                .ifPresent(more -> results.append("; ").append(more));
+        return results.toString();
     }
 
     private CompletableFuture<Void> addReceivedLine() {

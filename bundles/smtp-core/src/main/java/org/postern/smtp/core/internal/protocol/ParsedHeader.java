@@ -79,6 +79,23 @@ public final class ParsedHeader implements MessageHeader {
         fields.add(0, new HeaderField(name, " " + value));
     }
 
+    /** Prepends a field and returns it, for {@link #replace} to find later. */
+    HeaderField prependField(String name, String value) {
+        HeaderField field = new HeaderField(name, " " + value);
+        fields.add(0, field);
+        return field;
+    }
+
+    /** Puts the replacement where this very field (not one equal to it) stands; nothing when it is gone. */
+    void replace(HeaderField field, HeaderField replacement) {
+        for (int i = 0; i < fields.size(); i++) {
+            if (fields.get(i) == field) {
+                fields.set(i, replacement);
+                return;
+            }
+        }
+    }
+
     @Override
     public void set(String name, String value) {
         remove(name);

@@ -36,6 +36,7 @@ import org.postern.smtp.api.HeaderField;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.HookType;
 import org.postern.smtp.api.MailHook;
+import org.postern.smtp.api.PluginConventions;
 import org.postern.smtp.api.QueueHook;
 import org.postern.smtp.api.RcptHook;
 import org.postern.smtp.api.ResetTransactionHook;
@@ -622,6 +623,42 @@ class SmtpSessionTest {
         assertTrue(message.startsWith("Received: from [192.0.2.7] (HELO client.example) (192.0.2.7)\r\n\tby mx.test (Postern) with ESMTP id t.1; "), message);
         assertTrue(message.endsWith("\r\nSubject: test\r\n folded\r\n\r\n.dot\r\nbody\r\n\r\n"), message);
         assertEquals(List.of("<a@b.example>"), resets.subList(resets.size() - 1, resets.size()));
+    }
+
+    @Test
+    void resultsStoredAtDataPostAreInThatMessagesAuthenticationResultsUnderItsReceivedLine() {
+        SmtpSession session = inData(session(BareLineEndings.REJECT, 100_000, hooks -> hooks
+                .add(HookType.DATA_POST, "dkim-like", 10, (DataPostHook) ctx -> {
+                    PluginConventions.storeAuthResults(ctx, "dkim=pass header.d=b.example");
+                    return HookResult.declined();
+                })));
+        say(session, "Subject: signed");
+        say(session, "");
+        assertEquals("250 2.0.0 Queued", say(session, "."));
+        List<String> fields = queued.get().lines().filter(line -> !line.startsWith("\t")).limit(2).toList();
+        assertTrue(fields.get(0).startsWith("Received: "), queued.get());
+        assertEquals("Authentication-Results: mx.test; auth=none; dkim=pass header.d=b.example", fields.get(1));
+    }
+
+    @Test
+    void resultsStoredForATransactionStayOutOfTheNextOnesAuthenticationResults() {
+        AtomicInteger messages = new AtomicInteger();
+        SmtpSession session = session(BareLineEndings.REJECT, 100_000, hooks -> hooks
+                .add(HookType.MAIL, "spf-like", 10, (MailHook) ctx -> {
+                    PluginConventions.storeTransactionAuthResults(ctx, "spf=pass smtp.mailfrom=" + messages.incrementAndGet() + ".example");
+                    return HookResult.declined();
+                }));
+        say(session, "EHLO client.example");
+        for (int message = 1; message <= 2; message++) {
+            say(session, "MAIL FROM:<a@b.example>");
+            say(session, "RCPT TO:<c@example.org>");
+            say(session, "DATA");
+            say(session, "Subject: " + message);
+            say(session, "");
+            assertEquals("250 2.0.0 Queued", say(session, "."));
+            assertEquals(List.of("Authentication-Results: mx.test; auth=none; spf=pass smtp.mailfrom=" + message + ".example"),
+                    queued.get().lines().filter(line -> line.startsWith("Authentication-Results:")).toList());
+        }
     }
 
     @Test
