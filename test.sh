@@ -5,7 +5,10 @@
 # daemons and programs plugins are tested against (dnsmasq for the DNS plugins, SpamAssassin's spamd for
 # spamassassin, fortune for quit_fortune, rsyslog for logging/syslog, redis-server for the Redis state store,
 # OpenLDAP's slapd for auth_ldap_bind, with Net::LDAP for qpsmtpd's, Postfix for the queue plugins that hand
-# mail on, clamd for virus/clamdscan, with ClamAV::Client for qpsmtpd's, Dovecot for queue/lmtp and SASL), and openssl, which makes the tests' certificates.
+# mail on, clamd for virus/clamdscan, with ClamAV::Client for qpsmtpd's, Dovecot for queue/lmtp and SASL, rspamd
+# for rspamd, OpenDKIM and clamav-milter for milter, OpenDKIM and dkimpy (python3-dkim, python3-nacl) for the DKIM
+# and ARC interop tests, with Mail::DKIM and Mail::DMARC for qpsmtpd's dkim and dmarc), and openssl, which makes the
+# tests' certificates.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -25,6 +28,7 @@ command -v openssl >/dev/null || missing+=(openssl)
 [ -x /usr/sbin/clamd ] || missing+=(clamav-daemon)
 perl -MClamAV::Client -e1 2>/dev/null || missing+=(libclamav-client-perl)
 [ -x /usr/lib/dovecot/lmtp ] || missing+=(dovecot-core dovecot-lmtpd)
+[ -x /usr/bin/rspamd ] || missing+=(rspamd)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "test.sh: installing ${missing[*]}" >&2
     sudo_cmd=""
