@@ -28,6 +28,9 @@ command -v openssl >/dev/null || missing+=(openssl)
 [ -x /usr/sbin/clamd ] || missing+=(clamav-daemon)
 perl -MClamAV::Client -e1 2>/dev/null || missing+=(libclamav-client-perl)
 [ -x /usr/lib/dovecot/lmtp ] || missing+=(dovecot-core dovecot-lmtpd)
+[ -x /usr/sbin/opendkim ] || missing+=(opendkim)
+command -v opendkim-genkey >/dev/null || missing+=(opendkim-tools)
+[ -x /usr/sbin/clamav-milter ] || missing+=(clamav-milter)
 [ -x /usr/bin/rspamd ] || missing+=(rspamd)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "test.sh: installing ${missing[*]}" >&2
