@@ -8,6 +8,7 @@ import java.util.Optional;
 import org.postern.smtp.api.Address;
 import org.postern.smtp.api.AuthContext;
 import org.postern.smtp.api.ConfigContext;
+import org.postern.smtp.api.HeloContext;
 import org.postern.smtp.api.HookContext;
 import org.postern.smtp.api.LogLevel;
 import org.postern.smtp.api.LoggingContext;
@@ -26,6 +27,7 @@ public class TestContext implements HookContext {
     private final Map<String, List<String>> userConfig = new HashMap<>();
     private final List<String> logged = new ArrayList<>();
     private final TestClient client = new TestClient();
+    private final List<String> offeredCapabilities = new ArrayList<>();
     private boolean commitAllowed = true;
     private final java.util.Set<String> acceptedParameters = new java.util.TreeSet<>();
 
@@ -149,6 +151,39 @@ public class TestContext implements HookContext {
             }
         }
         return new Logging();
+    }
+
+    /**
+     * The context of the helo and ehlo hooks for this host name and extra words. A capability the plugin offers is
+     * recorded in {@link #offeredCapabilities()}.
+     */
+    public HeloContext helo(String host, String... arguments) {
+        final class Helo extends Forwarding implements HeloContext {
+            Helo() {
+                super(TestContext.this);
+            }
+
+            @Override
+            public String host() {
+                return host;
+            }
+
+            @Override
+            public List<String> arguments() {
+                return List.of(arguments);
+            }
+
+            @Override
+            public void offerCapability(String capability) {
+                offeredCapabilities.add(capability);
+            }
+        }
+        return new Helo();
+    }
+
+    /** The capabilities plugins offered through {@link #helo} contexts, in order. */
+    public List<String> offeredCapabilities() {
+        return offeredCapabilities;
     }
 
     /** The context of the mail hook for this sender path. */

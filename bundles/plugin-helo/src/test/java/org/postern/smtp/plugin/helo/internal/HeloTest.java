@@ -10,16 +10,12 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.postern.smtp.api.Address;
 import org.postern.smtp.api.ClientConversation;
-import org.postern.smtp.api.HeloContext;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.LogLevel;
 import org.postern.smtp.api.NoteKey;
 import org.postern.smtp.api.ReturnCode;
 import org.postern.smtp.api.SharedNotes;
-import org.postern.smtp.api.Session;
-import org.postern.smtp.api.Transaction;
 import org.postern.smtp.testkit.HookResults;
 import org.postern.smtp.testkit.TestConfig;
 import org.postern.smtp.testkit.TestContext;
@@ -43,7 +39,7 @@ class HeloTest {
 
     /** The hook's answer to HELO with this host from the session's client (192.0.2.1), waiting if it comes later. */
     private HookResult helo(Helo plugin, String host) throws Exception {
-        HookResult result = plugin.onHelo(heloContext(host));
+        HookResult result = plugin.onHelo(ctx.helo(host));
         return HookResults.settled(result);
     }
 
@@ -143,7 +139,7 @@ class HeloTest {
     @Test
     void rfcAsksTheDnsWithoutHoldingTheThread() {
         dns.withA("mail.example.org", "198.51.100.7").withPtr("192.0.2.1", "host.isp.example");
-        HookResult result = plugin("rfc").onHelo(heloContext("mail.example.org"));
+        HookResult result = plugin("rfc").onHelo(ctx.helo("mail.example.org"));
         assertTrue(result.pending().isPresent());
         assertEquals(List.of("A mail.example.org", "AAAA mail.example.org", "PTR 192.0.2.1"), dns.asked());
     }
@@ -301,7 +297,7 @@ class HeloTest {
 
     @Test
     void ehloIsCheckedAsHeloIs() {
-        assertEquals(ReturnCode.DENY_DISCONNECT, plugin("lenient").onEhlo(heloContext("192.0.2.1")).code());
+        assertEquals(ReturnCode.DENY_DISCONNECT, plugin("lenient").onEhlo(ctx.helo("192.0.2.1")).code());
     }
 
     @Test
@@ -320,59 +316,5 @@ class HeloTest {
         dns.withA("mail.example.org", "192.0.2.1").withPtr("192.0.2.1", "mail.example.org");
         assertEquals(ReturnCode.DECLINED, helo(plugin, "mail.example.org").code());
         assertFalse(ctx.logged().stream().anyMatch(line -> line.startsWith("ERROR")), ctx.logged().toString());
-    }
-
-    private HeloContext heloContext(String host) {
-        return new HeloContext() {
-            @Override
-            public String host() {
-                return host;
-            }
-
-            @Override
-            public List<String> arguments() {
-                return List.of();
-            }
-
-            @Override
-            public void offerCapability(String capability) {
-                throw new AssertionError("helo offers no capability");
-            }
-
-            @Override
-            public Session session() {
-                return ctx.session();
-            }
-
-            @Override
-            public Transaction transaction() {
-                return ctx.transaction();
-            }
-
-            @Override
-            public List<String> config(String item) {
-                return ctx.config(item);
-            }
-
-            @Override
-            public List<String> userConfig(Address user, String item) {
-                return ctx.userConfig(user, item);
-            }
-
-            @Override
-            public void log(LogLevel level, String message) {
-                ctx.log(level, message);
-            }
-
-            @Override
-            public boolean commit() {
-                return ctx.commit();
-            }
-
-            @Override
-            public ClientConversation client() {
-                return ctx.client();
-            }
-        };
     }
 }

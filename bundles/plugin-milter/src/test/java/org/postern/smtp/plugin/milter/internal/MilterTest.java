@@ -15,16 +15,12 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.postern.smtp.api.Address;
-import org.postern.smtp.api.HeloContext;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.ReturnCode;
 import org.postern.smtp.api.Transaction;
 import org.postern.smtp.testkit.HookResults;
-import org.postern.smtp.testkit.TestClient;
 import org.postern.smtp.testkit.TestConfig;
 import org.postern.smtp.testkit.TestContext;
-import org.postern.smtp.testkit.TestSession;
 
 /** The plugin, hook by hook, against a stand-in milter that checks what it is sent and answers by script. */
 class MilterTest {
@@ -61,7 +57,7 @@ class MilterTest {
         ctx.transaction().sender("<a@example.org>").recipient("<b@example.org>").message(message);
         ctx.session().remoteHost("client.example");
         assertEquals(ReturnCode.DECLINED, HookResults.settled(plugin.onConnect(ctx)).code());
-        assertEquals(ReturnCode.DECLINED, HookResults.settled(plugin.onEhlo(helo("client.example"))).code());
+        assertEquals(ReturnCode.DECLINED, HookResults.settled(plugin.onEhlo(ctx.helo("client.example"))).code());
         assertEquals(ReturnCode.DECLINED, HookResults.settled(plugin.onMail(ctx.mail("<a@example.org>"))).code());
         assertEquals(ReturnCode.DECLINED, HookResults.settled(plugin.onRcpt(ctx.rcpt("<b@example.org>"))).code());
         assertEquals(ReturnCode.DECLINED, HookResults.settled(plugin.onData(ctx)).code());
@@ -154,7 +150,7 @@ class MilterTest {
         Milter plugin = plugin(milter, Map.of());
         ctx.transaction().message(HEAD + "\r\nbody\r\n");
         HookResults.settled(plugin.onConnect(ctx));
-        HookResults.settled(plugin.onHelo(helo("client.example")));
+        HookResults.settled(plugin.onHelo(ctx.helo("client.example")));
         assertEquals(ReturnCode.DECLINED, HookResults.settled(plugin.onMail(ctx.mail("<a@example.org>"))).code());
         assertEquals("DENY 550 5.7.1 Rejected at RCPT TO by test milter", HookResults.settled(plugin.onRcpt(ctx.rcpt("<x@example.org>"))).toString());
         assertEquals("DENYSOFT 451 4.7.1 Deferred at RCPT TO by test milter", HookResults.settled(plugin.onRcpt(ctx.rcpt("<y@example.org>"))).toString());
@@ -323,7 +319,7 @@ class MilterTest {
         milter.close();
         Milter tempfail = plugin(milter, Map.of("milter_socket", "inet:" + port + "@127.0.0.1"));
         assertEquals(ReturnCode.DECLINED, HookResults.settled(tempfail.onConnect(ctx)).code(), "connect passes; MAIL tries again");
-        assertEquals(ReturnCode.DECLINED, HookResults.settled(tempfail.onHelo(helo("client.example"))).code());
+        assertEquals(ReturnCode.DECLINED, HookResults.settled(tempfail.onHelo(ctx.helo("client.example"))).code());
         assertEquals("DENYSOFT 451 4.7.1 Service temporarily unavailable, please try again later",
                 HookResults.settled(tempfail.onMail(ctx.mail("<a@example.org>"))).toString());
         assertTrue(ctx.logged().stream().anyMatch(line -> line.startsWith("ERROR test milter at 127.0.0.1:" + port + " failed at MAIL FROM:")
@@ -385,7 +381,7 @@ class MilterTest {
         });
         Milter plugin = plugin(milter, Map.of());
         HookResults.settled(plugin.onConnect(ctx));
-        HookResults.settled(plugin.onHelo(helo("client.example")));
+        HookResults.settled(plugin.onHelo(ctx.helo("client.example")));
         HookResults.settled(plugin.onMail(ctx.mail("<a@example.org>")));
         assertEquals(ReturnCode.DENYSOFT, HookResults.settled(plugin.onRcpt(ctx.rcpt("<b@example.org>"))).code());
         plugin.onResetTransaction(ctx);
@@ -412,71 +408,6 @@ class MilterTest {
         long deadline = System.currentTimeMillis() + 5000;
         while (!milter.commands().contains(last) && System.currentTimeMillis() < deadline) {
             Thread.sleep(20);
-        }
-    }
-
-    private HeloContext helo(String host) {
-        return new Helo(ctx, host);
-    }
-
-    /** The helo hook's context over the test's context. */
-    private static final class Helo implements HeloContext {
-        private final TestContext ctx;
-        private final String host;
-
-        Helo(TestContext ctx, String host) {
-            this.ctx = ctx;
-            this.host = host;
-        }
-
-        @Override
-        public String host() {
-            return host;
-        }
-
-        @Override
-        public List<String> arguments() {
-            return List.of();
-        }
-
-        @Override
-        public void offerCapability(String capability) {
-            throw new UnsupportedOperationException(capability);
-        }
-
-        @Override
-        public TestSession session() {
-            return ctx.session();
-        }
-
-        @Override
-        public Transaction transaction() {
-            return ctx.transaction();
-        }
-
-        @Override
-        public List<String> config(String item) {
-            return ctx.config(item);
-        }
-
-        @Override
-        public List<String> userConfig(Address user, String item) {
-            return ctx.userConfig(user, item);
-        }
-
-        @Override
-        public void log(org.postern.smtp.api.LogLevel level, String message) {
-            ctx.log(level, message);
-        }
-
-        @Override
-        public boolean commit() {
-            return ctx.commit();
-        }
-
-        @Override
-        public TestClient client() {
-            return ctx.client();
         }
     }
 }
