@@ -3,9 +3,7 @@ package org.postern.smtp.itests;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
-import java.io.File;
 import java.io.IOException;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
@@ -49,7 +46,7 @@ public class SpamAssassinIT {
     @ClassRule
     public static final ServerGroup SERVERS = new ServerGroup();
     private static final AtomicInteger MESSAGES = new AtomicInteger();
-    private static Process spamd;
+    private static Spamd spamd;
     /** Where spamd listens, and a port where nothing does (the down and defer instances' spamd). */
     private static int spamdPort;
     private static Path spamdSocket;
@@ -62,32 +59,16 @@ public class SpamAssassinIT {
 
     @BeforeClass
     public static void startSpamdAndServers() throws Exception {
-        Path folder = Files.createTempDirectory("spamd");
-        Path alice = Files.createDirectories(folder.resolve("users/alice@localhost"));
-        Files.writeString(alice.resolve("user_prefs"), "score GTUBE 10\n");
-        // spamd runs as nobody, and creates a folder for each user it sees
-        for (Path path : List.of(folder, folder.resolve("users"), alice, alice.resolve("user_prefs"))) {
-            path.toFile().setReadable(true, false);
-            path.toFile().setWritable(true, false);
-            path.toFile().setExecutable(true, false);
-        }
-        spamdPort = ServerProcess.freePort();
-        Path socket = folder.resolve("spamd.sock");
-        spamdSocket = socket;
-        String user = System.getProperty("user.name");
-        spamd = new ProcessBuilder(new File("/usr/sbin/spamd").canExecute() ? "/usr/sbin/spamd" : "spamd",
-                "--listen=127.0.0.1:" + spamdPort, "--listen=" + socket, "--socketmode=0777", "--max-children=2", "--local",
-                "--nouser-config", "--virtual-config-dir=" + folder.resolve("users") + "/%u",
-                "--username=" + ("root".equals(user) ? "nobody" : user), "--syslog=stderr", "--pidfile=" + folder.resolve("spamd.pid"))
-                .redirectErrorStream(true).redirectOutput(folder.resolve("spamd.log").toFile()).start();
-        awaitPong(spamdPort, folder.resolve("spamd.log"));
+        spamd = Spamd.start(Map.of("alice@localhost", "score GTUBE 10\n"));
+        spamdPort = spamd.port;
+        spamdSocket = spamd.socket;
 
         downPort = ServerProcess.freePort();
         Map<String, String> tcp = new LinkedHashMap<>();
         OTHERS.keySet().forEach(name -> tcp.put(name, "spamd_socket = 127.0.0.1:" + (name.equals("down") || name.equals("defer") ? downPort : spamdPort)));
         Map<String, String> etc = new LinkedHashMap<>();
         StringBuilder listen = new StringBuilder("listen = 127.0.0.1:" + ServerProcess.PORT);
-        etc.put("org.postern.smtp.plugin.spamassassin-main.cfg", MAIN + "spamd_socket = " + socket + "\npostern.listeners = default");
+        etc.put("org.postern.smtp.plugin.spamassassin-main.cfg", MAIN + "spamd_socket = " + spamdSocket + "\npostern.listeners = default");
         for (Map.Entry<String, String> other : OTHERS.entrySet()) {
             int port = ServerProcess.freePort();
             PORTS.put(other.getKey(), port);
@@ -113,29 +94,10 @@ public class SpamAssassinIT {
                 "spamassassin spamd_socket 127.0.0.1:" + downPort + " reject 20")));
     }
 
-    private static void awaitPong(int port, Path log) throws Exception {
-        long deadline = System.currentTimeMillis() + 60_000;
-        while (true) {
-            try (Socket socket = new Socket("127.0.0.1", port)) {
-                socket.getOutputStream().write("PING SPAMC/1.5\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-                if (new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).contains("PONG")) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                // spamd compiles its rules first
-            }
-            if (!spamd.isAlive() || System.currentTimeMillis() > deadline) {
-                throw new AssertionError("spamd did not answer PING:\n" + Files.readString(log));
-            }
-            Thread.sleep(200);
-        }
-    }
-
     @AfterClass
     public static void stopSpamd() throws InterruptedException {
         if (spamd != null) {
-            spamd.destroy();
-            spamd.waitFor(20, TimeUnit.SECONDS);
+            spamd.close();
         }
     }
 
