@@ -4,7 +4,6 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -48,12 +47,7 @@ public class DmarcIT {
                 "org.postern.dns.cfg", "nameservers = " + dns.address() + "\ntimeout.ms = 2000\nhosts.file = false",
                 "org.postern.smtp.plugin.sender_permitted_from.cfg", "reject = 1"),
                 List.of("plugin-sender-permitted-from", "plugin-dmarc"))).awaitPlugin("dmarc");
-        qpsmtpd = SERVERS.add(ServerProcess.qpsmtpd(List.of("localhost"), Map.of("dmarc_test_dns", """
-                sub init {
-                    $ENV{RES_NAMESERVERS} = '127.0.0.1';
-                    $ENV{RES_OPTIONS} = 'port:%d';
-                }
-                """.formatted(dns.port())), "dmarc_test_dns", "sender_permitted_from reject 1", "dmarc"));
+        qpsmtpd = SERVERS.add(ServerProcess.qpsmtpdAskingDns(dns.port(), "sender_permitted_from reject 1", "dmarc"));
     }
 
     @AfterClass
@@ -87,13 +81,8 @@ public class DmarcIT {
 
     /** The Authentication-Results field of the delivered message with this subject, unfolded. */
     private static String authenticationResults(String subject) throws Exception {
-        for (Path file : postern.delivered("data/maildir")) {
-            String message = Files.readString(file, StandardCharsets.ISO_8859_1).replace("\r\n", "\n").replaceAll("\n[ \t]+", " ");
-            if (message.contains("\nSubject: " + subject + "\n")) {
-                return message.lines().filter(line -> line.startsWith("Authentication-Results:")).findFirst().orElse("(none)");
-            }
-        }
-        throw new AssertionError("no message with subject " + subject);
+        String message = postern.deliveredWithSubject("data/maildir", subject).replace("\r\n", "\n").replaceAll("\n[ \t]+", " ");
+        return message.lines().filter(line -> line.startsWith("Authentication-Results:")).findFirst().orElse("(none)");
     }
 
     @Test

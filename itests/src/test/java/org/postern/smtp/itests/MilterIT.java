@@ -3,7 +3,6 @@ package org.postern.smtp.itests;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -69,21 +68,6 @@ public class MilterIT {
         }
     }
 
-    /** The delivered message with this subject, as stored (LF line ends). */
-    private static String delivered(ServerProcess server, String subject) throws Exception {
-        long deadline = System.currentTimeMillis() + 10_000;
-        do {
-            for (Path file : server.delivered("data/maildir")) {
-                String message = Files.readString(file, StandardCharsets.ISO_8859_1);
-                if (header(message).contains("\nSubject: " + subject + "\n")) {
-                    return message;
-                }
-            }
-            Thread.sleep(50);
-        } while (System.currentTimeMillis() < deadline);
-        throw new AssertionError("no message with subject " + subject + " in " + server.base);
-    }
-
     private static String header(String message) {
         return "\n" + message.substring(0, message.indexOf("\n\n") + 1);
     }
@@ -97,7 +81,7 @@ public class MilterIT {
     public void openDkimSignsAMessageFromSwaksAndTheSignatureVerifiesWhenTheMessageIsSentOn() throws Exception {
         String output = swaks(0, signing, "sign me", "A message worth signing.");
         assertTrue(output, output.contains("<-  250 "));
-        String signed = delivered(signing, "sign me");
+        String signed = signing.deliveredWithSubject("data/maildir", "sign me");
         String header = header(signed);
         // inserted at the top of the header as the milter asked (index 0), under the lines the maildir queue adds
         assertTrue(header, header.startsWith("\nReturn-Path: <a@example.org>\nDelivered-To: b@localhost\n"
@@ -107,13 +91,13 @@ public class MilterIT {
         // the delivered message, sent on to a server whose milter is OpenDKIM verifying with the same key
         String onward = signed.replace("\n", "\r\n");
         assertTrue(ClientScript.replyToMessage(verifying.port, onward).startsWith("250 "));
-        assertTrue(delivered(verifying, "sign me"), header(delivered(verifying, "sign me"))
+        assertTrue(verifying.deliveredWithSubject("data/maildir", "sign me"), header(verifying.deliveredWithSubject("data/maildir", "sign me"))
                 .contains("\nAuthentication-Results: verifier.test;\n\tdkim=pass (2048-bit key) header.d=example.org"));
 
         // and a body changed on the way fails
         String tampered = onward.replace("Subject: sign me", "Subject: sign me, tampered").replace("A message worth signing.", "A forged one.");
         assertTrue(ClientScript.replyToMessage(verifying.port, tampered).startsWith("250 "));
-        String verdict = header(delivered(verifying, "sign me, tampered"));
+        String verdict = header(verifying.deliveredWithSubject("data/maildir", "sign me, tampered"));
         assertTrue(verdict, verdict.contains("\nAuthentication-Results: verifier.test;\n\tdkim=fail"));
     }
 
@@ -129,7 +113,7 @@ public class MilterIT {
         assertEquals("550 " + reply, ClientScript.comparable(ClientScript.replyToMessage(scanning.port, large)));
 
         assertTrue(swaks(0, scanning, "clean", "Nothing to see here.").contains("<-  250 "));
-        String header = header(delivered(scanning, "clean"));
+        String header = header(scanning.deliveredWithSubject("data/maildir", "clean"));
         assertTrue(header, header.matches("(?s).*\nX-Virus-Scanned: clamav-milter \\d+\\.\\d+\\.\\d+ at \\S+\nX-Virus-Status: Clean\n"));
     }
 
@@ -140,7 +124,7 @@ public class MilterIT {
         assertTrue(downTempfail.log(), downTempfail.log().contains("gone milter at 127.0.0.1:" + nobodyListens + " failed at MAIL FROM: "));
 
         assertTrue(swaks(0, downAccept, "passed", "The milter is away.").contains("<-  250 "));
-        delivered(downAccept, "passed");
+        downAccept.deliveredWithSubject("data/maildir", "passed");
         assertTrue(downAccept.log(), downAccept.log().contains("; accepted without it"));
     }
 

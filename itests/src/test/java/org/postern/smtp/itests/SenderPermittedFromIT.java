@@ -3,9 +3,6 @@ package org.postern.smtp.itests;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.AfterClass;
@@ -38,18 +35,7 @@ public class SenderPermittedFromIT {
                 "org.postern.dns.cfg", "nameservers = " + dns.address() + "\ntimeout.ms = 2000\nhosts.file = false",
                 "org.postern.smtp.plugin.sender_permitted_from.cfg", "reject = 3"),
                 List.of("plugin-sender-permitted-from"))).awaitPlugin("sender_permitted_from");
-        qpsmtpd = SERVERS.add(ServerProcess.qpsmtpd(List.of("localhost"), Map.of("spf_test_dns", qpsmtpdDnsPlugin(dns.port())),
-                "spf_test_dns", "sender_permitted_from reject 3"));
-    }
-
-    /** Points Net::DNS, which Mail::SPF asks through, at dnsmasq. */
-    private static String qpsmtpdDnsPlugin(int port) {
-        return """
-                sub init {
-                    $ENV{RES_NAMESERVERS} = '127.0.0.1';
-                    $ENV{RES_OPTIONS} = 'port:%d';
-                }
-                """.formatted(port);
+        qpsmtpd = SERVERS.add(ServerProcess.qpsmtpdAskingDns(dns.port(), "sender_permitted_from reject 3"));
     }
 
     @AfterClass
@@ -81,16 +67,6 @@ public class SenderPermittedFromIT {
         }
     }
 
-    private static String delivered(ServerProcess server, String maildir, String subject) throws Exception {
-        for (Path file : server.delivered(maildir)) {
-            String message = Files.readString(file, StandardCharsets.ISO_8859_1);
-            if (message.contains("Subject: " + subject + "\n")) {
-                return message;
-            }
-        }
-        throw new AssertionError("no message with subject " + subject + " in " + maildir);
-    }
-
     /** The Received-SPF field of a delivered message, unfolded. */
     private static String receivedSpf(String message) {
         String unfolded = message.replace("\r\n", "\n").replaceAll("\n[ \t]+", " ");
@@ -104,12 +80,12 @@ public class SenderPermittedFromIT {
 
         send(postern, "a@pass.test", "pass");
         send(qpsmtpd, "a@pass.test", "pass");
-        String posternMessage = delivered(postern, "data/maildir", "pass");
+        String posternMessage = postern.deliveredWithSubject("data/maildir", "pass");
         assertTrue(posternMessage, receivedSpf(posternMessage).matches("Received-SPF: pass \\(domain of pass\\.test designates 127\\.0\\.0\\.1 "
                 + "as permitted sender\\) receiver=\\S+; identity=mailfrom; envelope-from=\"a@pass\\.test\"; helo=client\\.example; "
                 + "client-ip=127\\.0\\.0\\.1"));
         assertTrue(posternMessage, posternMessage.contains("spf=pass smtp.mailfrom=pass.test"));
-        String qpsmtpdMessage = delivered(qpsmtpd, "maildir", "pass");
+        String qpsmtpdMessage = qpsmtpd.deliveredWithSubject("maildir", "pass");
         assertTrue(qpsmtpdMessage, qpsmtpdMessage.contains("spf=pass smtp.mailfrom=pass.test"));
         assertTrue(qpsmtpdMessage, receivedSpf(qpsmtpdMessage).matches("Received-SPF: pass \\(.*\\) receiver=\\S+; identity=mailfrom; "
                 + "envelope-from=\"a@pass\\.test\"; helo=client\\.example; client-ip=127\\.0\\.0\\.1"));
@@ -134,7 +110,7 @@ public class SenderPermittedFromIT {
         assertEquals(mailReply(qpsmtpd, "a@none.test"), mailReply(postern, "a@none.test"));
         assertTrue(mailReply(postern, "a@none.test").startsWith("250 "));
         send(postern, "a@none.test", "none");
-        assertTrue(receivedSpf(delivered(postern, "data/maildir", "none")).startsWith(
+        assertTrue(receivedSpf(postern.deliveredWithSubject("data/maildir", "none")).startsWith(
                 "Received-SPF: none (127.0.0.1 is neither permitted nor denied by domain of none.test)"));
     }
 
@@ -142,6 +118,6 @@ public class SenderPermittedFromIT {
     public void theNullSenderIsNotChecked() throws Exception {
         assertEquals(mailReply(qpsmtpd, ""), mailReply(postern, ""));
         send(postern, "", "bounce");
-        assertEquals("(none)", receivedSpf(delivered(postern, "data/maildir", "bounce")));
+        assertEquals("(none)", receivedSpf(postern.deliveredWithSubject("data/maildir", "bounce")));
     }
 }

@@ -92,6 +92,12 @@ final class ServerProcess implements AutoCloseable {
      * {@value #PORT} in the lines stands for the server's port.
      */
     static ServerProcess posternWithPlugins(String name, Map<String, String> etcLines, List<String> bundles) throws Exception {
+        return posternWithPlugins(name, "", etcLines, bundles);
+    }
+
+    /** {@link #posternWithPlugins(String, Map, List)} with these JVM options ({@code JAVA_OPTS}). */
+    static ServerProcess posternWithPlugins(String name, String javaOptions, Map<String, String> etcLines, List<String> bundles)
+            throws Exception {
         List<Path> jars = new java.util.ArrayList<>();
         for (String bundle : bundles) {
             String jar = bundle + "-" + System.getProperty("postern.version") + ".jar";
@@ -99,7 +105,7 @@ final class ServerProcess implements AutoCloseable {
         }
         Map<String, String> lines = new java.util.HashMap<>(etcLines);
         lines.merge(SERVER_CFG, PLAIN_TEXT_ONLY, (own, plain) -> own.contains("tls.") ? own : plain + own);
-        return posternDeploying(name, lines, jars);
+        return posternDeploying(name, javaOptions, lines, jars);
     }
 
     /**
@@ -108,11 +114,12 @@ final class ServerProcess implements AutoCloseable {
      */
     static ServerProcess posternAsShipped(String name, Map<String, String> etcLines) throws Exception {
         try (Stream<Path> shipped = Files.list(POSTERN_HOME.resolve("deploy"))) {
-            return posternDeploying(name, etcLines, shipped.filter(file -> file.toString().endsWith(".jar")).toList());
+            return posternDeploying(name, "", etcLines, shipped.filter(file -> file.toString().endsWith(".jar")).toList());
         }
     }
 
-    private static ServerProcess posternDeploying(String name, Map<String, String> etcLines, List<Path> jars) throws Exception {
+    private static ServerProcess posternDeploying(String name, String javaOptions, Map<String, String> etcLines, List<Path> jars)
+            throws Exception {
         Path base = Files.createTempDirectory("postern-" + name);
         Path etc = Files.createDirectories(base.resolve("etc"));
         Path deploy = Files.createDirectories(base.resolve("deploy"));
@@ -127,6 +134,9 @@ final class ServerProcess implements AutoCloseable {
         }
         ProcessBuilder builder = new ProcessBuilder(POSTERN_HOME.resolve("bin/postern").toString(),
                 "--etc", etc.toString(), "--data", base.resolve("data").toString(), "--deploy", deploy.toString());
+        if (!javaOptions.isEmpty()) {
+            builder.environment().put("JAVA_OPTS", javaOptions);
+        }
         return start(port, base, builder);
     }
 
@@ -172,6 +182,21 @@ final class ServerProcess implements AutoCloseable {
      */
     static ServerProcess qpsmtpd(List<String> rcpthosts, Map<String, String> testPlugins, String... testPluginLines) throws Exception {
         return qpsmtpd(rcpthosts, testPlugins, Map.of(), testPluginLines);
+    }
+
+    /**
+     * qpsmtpd for localhost with these plugin lines, its Net::DNS resolvers (those of Mail::SPF, Mail::DKIM and
+     * Mail::DMARC) asking the DNS server on this loopback port: a test plugin loaded first sets Net::DNS's environment.
+     */
+    static ServerProcess qpsmtpdAskingDns(int dnsPort, String... pluginLines) throws Exception {
+        List<String> lines = new java.util.ArrayList<>(List.of("test_dns"));
+        lines.addAll(List.of(pluginLines));
+        return qpsmtpd(List.of("localhost"), Map.of("test_dns", """
+                sub init {
+                    $ENV{RES_NAMESERVERS} = '127.0.0.1';
+                    $ENV{RES_OPTIONS} = 'port:%d';
+                }
+                """.formatted(dnsPort)), lines.toArray(String[]::new));
     }
 
     private static ServerProcess qpsmtpd(List<String> rcpthosts, Map<String, String> testPlugins, Map<String, String> configFiles,
@@ -318,6 +343,25 @@ final class ServerProcess implements AutoCloseable {
         try (Stream<Path> files = Files.list(fresh)) {
             return files.toList();
         }
+    }
+
+    /**
+     * The message with this subject in the Maildir below this server's base folder, as delivered (ISO-8859-1, so
+     * any octet reads back); waits up to 10 s, since a queue plugin may deliver after the 250.
+     */
+    String deliveredWithSubject(String maildir, String subject) throws Exception {
+        long deadline = System.currentTimeMillis() + 10_000;
+        do {
+            for (Path file : delivered(maildir)) {
+                String message = Files.readString(file, StandardCharsets.ISO_8859_1);
+                String header = message.substring(0, Math.max(0, message.indexOf("\n\n") + 1));
+                if (("\n" + header).contains("\nSubject: " + subject + "\n")) {
+                    return message;
+                }
+            }
+            Thread.sleep(50);
+        } while (System.currentTimeMillis() < deadline);
+        throw new AssertionError("no message with subject " + subject + " in " + base.resolve(maildir));
     }
 
     @Override

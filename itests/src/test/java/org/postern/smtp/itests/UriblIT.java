@@ -5,8 +5,6 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -75,17 +73,6 @@ public class UriblIT {
         return ClientScript.comparable(ClientScript.replyToMessage(server.port, message));
     }
 
-    /** The delivered message with this subject, from the server's Maildir. */
-    private static String delivered(ServerProcess server, String maildir, String subject) throws Exception {
-        for (Path file : server.delivered(maildir)) {
-            String message = Files.readString(file, StandardCharsets.ISO_8859_1);
-            if (message.contains("Subject: " + subject + "\n")) {
-                return message;
-            }
-        }
-        throw new AssertionError("no message with subject " + subject + " in " + maildir);
-    }
-
     private static String plainMessage(String subject, String text) {
         return HEAD + "Subject: " + subject + "\r\n\r\n" + text + "\r\n";
     }
@@ -104,8 +91,8 @@ public class UriblIT {
         assertTrue(reply, reply.startsWith("250 "));
         assertTrue(dataReply(qpsmtpd, message).startsWith("250 "));
         String header = "X-URIBL-Match: spam.example.net in uribl.test: listed for testing";
-        assertTrue(delivered(postern, "data/maildir", "marked").contains(header));
-        assertTrue(delivered(qpsmtpd, "maildir", "marked").contains(header));
+        assertTrue(postern.deliveredWithSubject("data/maildir", "marked").contains(header));
+        assertTrue(qpsmtpd.deliveredWithSubject("maildir", "marked").contains(header));
     }
 
     @Test
@@ -114,7 +101,7 @@ public class UriblIT {
         for (ServerProcess server : List.of(postern, qpsmtpd)) {
             assertTrue(dataReply(server, message).startsWith("250 "));
         }
-        assertFalse(delivered(postern, "data/maildir", "clean").contains("X-URIBL-Match"));
+        assertFalse(postern.deliveredWithSubject("data/maildir", "clean").contains("X-URIBL-Match"));
     }
 
     /** qpsmtpd counts any answer with a masked bit set, so it refuses where Postern, by RFC 5782, does not. */
@@ -123,7 +110,7 @@ public class UriblIT {
         String message = plainMessage("error code", "http://refused.example.org/");
         assertTrue(dataReply(postern, message).startsWith("250 "));
         assertEquals("552 refused.example.org in deny.test: 127.255.255.254", dataReply(qpsmtpd, message));
-        assertFalse(delivered(postern, "data/maildir", "error code").contains("X-URIBL-Match"));
+        assertFalse(postern.deliveredWithSubject("data/maildir", "error code").contains("X-URIBL-Match"));
     }
 
     /** Postern decodes MIME parts; qpsmtpd scans the raw lines, where base64 hides the URI. */
