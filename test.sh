@@ -6,9 +6,9 @@
 # spamassassin, fortune for quit_fortune, rsyslog for logging/syslog, redis-server for the Redis state store,
 # OpenLDAP's slapd for auth_ldap_bind, with Net::LDAP for qpsmtpd's, Postfix for the queue plugins that hand
 # mail on, clamd for virus/clamdscan, with ClamAV::Client for qpsmtpd's, Dovecot for queue/lmtp and SASL, rspamd
-# for rspamd, OpenDKIM and clamav-milter for milter, OpenDKIM and dkimpy (python3-dkim, python3-nacl) for the DKIM
-# and ARC interop tests, with Mail::DKIM and Mail::DMARC for qpsmtpd's dkim and dmarc), and openssl, which makes the
-# tests' certificates.
+# for rspamd, OpenDKIM and clamav-milter for milter, OpenDKIM and dkimpy (python3-dkim, python3-nacl, and
+# python3-authres for its ARC sealing) for the DKIM and ARC interop tests, with Mail::DKIM and Mail::DMARC for
+# qpsmtpd's dkim and dmarc), and openssl, which makes the tests' certificates.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -30,8 +30,13 @@ perl -MClamAV::Client -e1 2>/dev/null || missing+=(libclamav-client-perl)
 [ -x /usr/lib/dovecot/lmtp ] || missing+=(dovecot-core dovecot-lmtpd)
 [ -x /usr/sbin/opendkim ] || missing+=(opendkim)
 command -v opendkim-genkey >/dev/null || missing+=(opendkim-tools)
+/usr/bin/python3 -c 'import dkim' 2>/dev/null || missing+=(python3-dkim)
+/usr/bin/python3 -c 'import nacl' 2>/dev/null || missing+=(python3-nacl)
+/usr/bin/python3 -c 'import authres' 2>/dev/null || missing+=(python3-authres)
 [ -x /usr/sbin/clamav-milter ] || missing+=(clamav-milter)
 [ -x /usr/bin/rspamd ] || missing+=(rspamd)
+perl -MMail::DKIM::Verifier -e1 2>/dev/null || missing+=(libmail-dkim-perl)
+perl -MMail::DMARC::PurePerl -e1 2>/dev/null || missing+=(libmail-dmarc-perl)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "test.sh: installing ${missing[*]}" >&2
     sudo_cmd=""

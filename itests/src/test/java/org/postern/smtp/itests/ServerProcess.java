@@ -354,8 +354,9 @@ final class ServerProcess implements AutoCloseable {
         do {
             for (Path file : delivered(maildir)) {
                 String message = Files.readString(file, StandardCharsets.ISO_8859_1);
-                String header = message.substring(0, Math.max(0, message.indexOf("\n\n") + 1));
-                if (("\n" + header).contains("\nSubject: " + subject + "\n")) {
+                String lines = "\n" + message.replace("\r\n", "\n");
+                String header = lines.substring(0, Math.max(0, lines.indexOf("\n\n") + 1));
+                if (header.contains("\nSubject: " + subject + "\n")) {
                     return message;
                 }
             }
