@@ -40,6 +40,8 @@ import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.karaf.options.LogLevelOption.LogLevel;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
 import org.osgi.service.cm.ConfigurationAdmin;
 
 /**
@@ -63,6 +65,9 @@ public class KarafFeatureIT {
 
     @Inject
     private FeaturesService featuresService;
+
+    @Inject
+    private BundleContext context;
 
     @Configuration
     public Option[] config() throws IOException {
@@ -260,6 +265,37 @@ public class KarafFeatureIT {
                 Runtime.version().feature() < 24);
         String checks = karafCommand("hc:exec postern");
         assertTrue(checks, checks.contains("Postern listeners") && checks.contains("OK"));
+    }
+
+    @Test
+    public void theContentFeaturesInstallIntoARunningKarafAndTheirPluginsStart() throws Exception {
+        java.util.Set<String> features = java.util.Set.of("postern-sender-permitted-from", "postern-dkim", "postern-arc",
+                "postern-dmarc", "postern-milter", "postern-rspamd");
+        java.util.EnumSet<FeaturesService.Option> noRefresh = java.util.EnumSet.of(FeaturesService.Option.NoAutoRefreshBundles);
+        featuresService.installFeatures(features, noRefresh);
+        try {
+            for (String bundle : java.util.List.of("plugin-sender-permitted-from", "mail-auth", "plugin-dkim", "plugin-arc",
+                    "plugin-dmarc", "plugin-milter", "plugin-rspamd")) {
+                Bundle installed = java.util.Arrays.stream(context.getBundles())
+                        .filter(candidate -> candidate.getSymbolicName().equals("org.postern." + bundle)).findFirst()
+                        .orElseThrow(() -> new AssertionError(bundle + " not installed"));
+                // the embedded Guava (dmarc), Gson (rspamd) and jSPF (sender_permitted_from) resolve within their bundles
+                assertEquals(bundle, Bundle.ACTIVE, installed.getState());
+            }
+            // the four that run without a configuration answer data_post; milter and rspamd wait for theirs
+            for (String plugin : java.util.List.of("sender_permitted_from", "dkim", "arc", "dmarc")) {
+                String filter = "(postern.plugin=" + plugin + ")";
+                long deadline = System.currentTimeMillis() + 30_000;
+                while (context.getServiceReferences("org.postern.smtp.api.DataPostHook", filter) == null
+                        && System.currentTimeMillis() < deadline) {
+                    Thread.sleep(100);
+                }
+                assertTrue(plugin, context.getServiceReferences("org.postern.smtp.api.DataPostHook", filter) != null);
+            }
+        } finally {
+            // the other tests' messages meet the default set only
+            featuresService.uninstallFeatures(features, noRefresh);
+        }
     }
 
     private static java.net.http.HttpResponse<String> httpGet(String path) throws Exception {
