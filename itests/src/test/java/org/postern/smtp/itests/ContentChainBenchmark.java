@@ -34,8 +34,8 @@ import org.postern.smtp.testkit.Dnsmasq;
  * time, and times each from its final dot to the 250: the added latency of a plugin is its server's median minus the
  * baseline's. Then a 20 MB signed message goes three times through the baseline and the whole chain, and the servers'
  * GC logs give the heap after each collection: its highest value while the 20 MB messages passed, against the highest
- * while the 10 KB ones did, is the heap a large message costs (spamassassin skips it: over its max_size). Results go to standard output and
- * target/content-chain-benchmark.txt.
+ * while the 10 KB ones did, is the heap a large message costs (spamassassin skips it: over its max_size). Results go
+ * to standard output and target/content-chain-benchmark.txt.
  */
 public class ContentChainBenchmark {
     private static final int WARM_UP = 30;
