@@ -195,7 +195,10 @@ public class QueueSpoolIT {
         ServerProcess postern = posternQueueing("bounce");
         String subject = "half-refused-" + UUID.randomUUID();
         String id = queueId(finalReply(postern.port, List.of("fine@localhost", "refused@localhost"), message(subject, "x\r\n")));
-        assertTrue(deliveredWith("Subject: " + subject, 1).get(0).contains("X-Original-To: fine@localhost\n"));
+        // The bounce quotes the message's header, Subject included, and may be delivered first.
+        List<String> copyAndBounce = deliveredWith("Subject: " + subject, 2);
+        assertTrue(copyAndBounce.toString(), copyAndBounce.stream()
+                .anyMatch(copy -> copy.contains("X-Original-To: fine@localhost\n") && !copy.startsWith("Return-Path: <>\n")));
 
         String bounce = deliveredWith("X-Postern-Queue-ID: " + id, 1).get(0);
         assertTrue(bounce, bounce.startsWith("Return-Path: <>\n"));
