@@ -12,9 +12,11 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.IntFunction;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 import org.postern.smtp.api.BlockingCalls;
 import org.postern.smtp.api.HookContext;
 import org.postern.smtp.api.HookResult;
@@ -35,6 +37,13 @@ import org.postern.smtp.api.ReturnCode;
 public final class MessagePipe implements AutoCloseable {
     /** The start of the program's output (standard output and error) kept for the log; the rest is not read. */
     static final int MAX_OUTPUT = 4096;
+
+    /**
+     * util-linux's setsid, which starts each program in a process group of its own, so that a kill reaches all it
+     * started, also what detached from it; empty where there is none, and only the program's descendants are killed.
+     */
+    private static final List<String> OWN_PROCESS_GROUP = Stream.of("/usr/bin/setsid", "/bin/setsid")
+            .filter(setsid -> Files.isExecutable(Path.of(setsid))).limit(1).toList();
 
     /**
      * How a program ended: its process id, its exit status (128 + the signal's number when a signal ended it),
@@ -106,7 +115,8 @@ public final class MessagePipe implements AutoCloseable {
     private Exit deliver(HookContext ctx, List<String> command, Path output, Delivery delivery) throws Exception {
         // the program's output goes to a file, not a pipe: a program writing much before it reads its input could
         // otherwise block on a full pipe while this thread blocks writing the message to it
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        Process process = new ProcessBuilder(inOwnProcessGroup(command)).redirectErrorStream(true)
+                .redirectOutput(output.toFile()).start();
         try {
             if (!delivery.attach(process)) {
                 throw new TimeoutException();
@@ -194,8 +204,40 @@ public final class MessagePipe implements AutoCloseable {
         }
     }
 
-    /** Kills the program and whatever it started that still runs (a shell's children, sendmail's postdrop). */
+    /**
+     * The command run by setsid, its program found as ProcessBuilder would find it, so that a program that cannot be
+     * run still fails to start rather than becoming setsid's exit status.
+     */
+    private static List<String> inOwnProcessGroup(List<String> command) throws IOException {
+        if (OWN_PROCESS_GROUP.isEmpty()) {
+            return command;
+        }
+        String program = command.get(0);
+        Stream<Path> candidates = program.contains("/") ? Stream.of(Path.of(program))
+                : Stream.of(System.getenv().getOrDefault("PATH", "").split(":")).map(folder -> Path.of(folder.isEmpty() ? "." : folder, program));
+        String found = candidates.filter(path -> Files.isRegularFile(path) && Files.isExecutable(path)).findFirst()
+                .orElseThrow(() -> new IOException("Cannot run program \"" + program + "\": not found, or not executable"))
+                .toString();
+        return Stream.of(OWN_PROCESS_GROUP.stream(), Stream.of(found), command.stream().skip(1)).flatMap(part -> part).toList();
+    }
+
+    /**
+     * Kills the program and whatever it started that still runs (a shell's children, sendmail's postdrop): its
+     * process group first, where a process that left its parent still is, before the program's death closes the pipe
+     * and gives such a process the end of the message; then its descendants, for a system without setsid.
+     */
     static void kill(Process process) {
+        if (!OWN_PROCESS_GROUP.isEmpty()) {
+            try {
+                Process killer = new ProcessBuilder("/bin/sh", "-c", "kill -s KILL -- -" + process.pid())
+                        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                killer.waitFor(2, TimeUnit.SECONDS);
+            } catch (IOException cannotStart) {
+                // the descendants are still killed below
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
         process.descendants().forEach(ProcessHandle::destroyForcibly);
         process.destroyForcibly();
     }
@@ -309,10 +351,12 @@ public final class MessagePipe implements AutoCloseable {
             return true;
         }
 
+        /** Runs on the thread of the time limit, the JDK's timer shared by every timeout: the kill goes elsewhere. */
         synchronized void abandon() {
             abandoned = true;
             if (process != null && process.isAlive()) {
-                kill(process);
+                Process running = process;
+                CompletableFuture.runAsync(() -> kill(running));
             }
         }
     }

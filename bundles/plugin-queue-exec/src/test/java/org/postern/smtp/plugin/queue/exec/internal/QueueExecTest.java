@@ -13,6 +13,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -204,6 +206,47 @@ class QueueExecTest {
         HookResult answer = HookResults.settled(plugin(program.toString()).onQueue(ctx));
         assertEquals(List.of("Unable to queue message (withdrawn)"), answer.message());
         assertFalse(Files.exists(folder.resolve("queued")), "the program never saw the end of its input");
+    }
+
+    @Test
+    void whenTheServerStoppedWaitingWhatTheProgramStartedIsKilledEvenAfterItLeftItsParent() throws Exception {
+        // the reader detaches as a daemon does: no longer the program's descendant, it would get the end of input
+        // once the program is dead and its pipe closed, and deliver a message whose client was told to try again
+        Path program = folder.resolve("detaching");
+        Path started = folder.resolve("started");
+        // (descriptor 3: sh gives a command in the background /dev/null as its standard input)
+        Files.writeString(program, String.join("\n", "#!/bin/sh",
+                "exec 3<&0",
+                "( sh -c 'echo $$ > " + started + ".tmp; mv " + started + ".tmp " + started + "; cat <&3 > " + folder.resolve("input")
+                        + "; touch " + folder.resolve("queued") + "' & )",
+                "exec sleep 60", ""));
+        Files.setPosixFilePermissions(program, PosixFilePermissions.fromString("rwxr-xr-x"));
+        TestContext ctx = new TestContext() {
+            @Override
+            public boolean commit() {
+                awaitFile(started);
+                return false;
+            }
+        };
+        ctx.transaction().sender("<a@example.org>").recipient("<b@example.org>").message(MESSAGE);
+        HookResult answer = HookResults.settled(plugin(program.toString()).onQueue(ctx));
+        assertEquals(List.of("Unable to queue message (withdrawn)"), answer.message());
+        ProcessHandle reader = ProcessHandle.of(Long.parseLong(Files.readString(started).strip())).orElse(null);
+        if (reader != null) {
+            assertTrue(reader.onExit().orTimeout(5, TimeUnit.SECONDS).handle((ended, timedOut) -> timedOut == null).join(),
+                    "the detached reader is gone");
+        }
+        assertFalse(Files.exists(folder.resolve("queued")), "the detached reader never saw the end of its input");
+    }
+
+    private static void awaitFile(Path file) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!Files.exists(file)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(file + " not written within 5 s");
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+        }
     }
 
     @Test
