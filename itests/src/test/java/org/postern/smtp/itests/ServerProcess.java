@@ -304,6 +304,14 @@ final class ServerProcess implements AutoCloseable {
         process.destroy();
     }
 
+    /** Sends the server SIGHUP: qpsmtpd-forkserver reloads its plugins and their configuration. */
+    void hangUp() throws Exception {
+        Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(process.pid())).inheritIO().start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new AssertionError("kill -HUP " + process.pid() + " failed");
+        }
+    }
+
     /** Waits for the server to exit; true when it did within the time given. */
     boolean exitedWithin(long millis) throws InterruptedException {
         return process.waitFor(millis, TimeUnit.MILLISECONDS);
