@@ -8,7 +8,8 @@
 # mail on, clamd for virus/clamdscan, with ClamAV::Client for qpsmtpd's, Dovecot for queue/lmtp and SASL, rspamd
 # for rspamd, OpenDKIM and clamav-milter for milter, OpenDKIM and dkimpy (python3-dkim, python3-nacl, and
 # python3-authres for its ARC sealing) for the DKIM and ARC interop tests, with Mail::DKIM and Mail::DMARC for
-# qpsmtpd's dkim and dmarc), and openssl, which makes the tests' certificates.
+# qpsmtpd's dkim and dmarc), HAProxy in front of the listeners that take the PROXY protocol, and openssl, which makes
+# the tests' certificates.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -35,6 +36,7 @@ command -v opendkim-genkey >/dev/null || missing+=(opendkim-tools)
 /usr/bin/python3 -c 'import authres' 2>/dev/null || missing+=(python3-authres)
 [ -x /usr/sbin/clamav-milter ] || missing+=(clamav-milter)
 [ -x /usr/bin/rspamd ] || missing+=(rspamd)
+[ -x /usr/sbin/haproxy ] || missing+=(haproxy)
 perl -MMail::DKIM::Verifier -e1 2>/dev/null || missing+=(libmail-dkim-perl)
 perl -MMail::DMARC::PurePerl -e1 2>/dev/null || missing+=(libmail-dmarc-perl)
 if [ ${#missing[@]} -gt 0 ]; then

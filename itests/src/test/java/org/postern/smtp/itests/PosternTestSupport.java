@@ -70,6 +70,7 @@ public abstract class PosternTestSupport {
                 mavenBundle("io.netty", "netty-transport").versionAsInProject(),
                 mavenBundle("io.netty", "netty-transport-native-unix-common").versionAsInProject(),
                 mavenBundle("io.netty", "netty-codec-base").versionAsInProject(),
+                mavenBundle("io.netty", "netty-codec-haproxy").versionAsInProject(),
                 mavenBundle("io.netty", "netty-handler").versionAsInProject(),
                 mavenBundle("org.bouncycastle", "bcprov-jdk18on").versionAsInProject(),
                 mavenBundle("org.bouncycastle", "bcutil-jdk18on").versionAsInProject(),

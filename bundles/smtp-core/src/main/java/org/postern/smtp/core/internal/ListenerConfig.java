@@ -18,7 +18,7 @@ import org.postern.smtp.core.internal.protocol.SessionSettings;
 final class ListenerConfig {
     static final String DEFAULT_NAME = "default";
     private static final String PREFIX = "listener.";
-    private static final Set<String> PER_LISTENER_KEYS = Set.of("tls.before.auth", "auth.required", "tls.implicit");
+    private static final Set<String> PER_LISTENER_KEYS = Set.of("tls.before.auth", "auth.required", "tls.implicit", "proxy.protocol");
 
     private ListenerConfig() {
     }
@@ -47,8 +47,8 @@ final class ListenerConfig {
 
     /**
      * The settings of each listener that overrides any; the others use {@code base}. A listener's own keys:
-     * {@code tls.before.auth}, {@code auth.required} (MAIL only after AUTH) and {@code tls.implicit} (TLS from the
-     * first byte, RFC 8314).
+     * {@code tls.before.auth}, {@code auth.required} (MAIL only after AUTH), {@code tls.implicit} (TLS from the
+     * first byte, RFC 8314) and {@code proxy.protocol} (a PROXY protocol header first, from a proxy in front).
      */
     static Map<String, ListenerSettings> listenerSettings(Map<String, ?> properties, List<Listener> listeners,
             SessionSettings base) {
@@ -69,13 +69,16 @@ final class ListenerConfig {
                 throw new IllegalArgumentException("key '" + key + "': '" + setting + "' cannot be set per listener; "
                         + "these can: " + PER_LISTENER_KEYS);
             }
-            ListenerSettings current = byListener.getOrDefault(name, new ListenerSettings(base, false));
+            ListenerSettings current = byListener.getOrDefault(name, new ListenerSettings(base, false, false));
             boolean value = parseBoolean(key, String.valueOf(property.getValue()));
             SessionSettings.AuthPolicy auth = current.settings().auth();
             byListener.put(name, switch (setting) {
-                case "tls.before.auth" -> new ListenerSettings(current.settings().withAuth(auth.withTlsBeforeAuth(value)), current.implicitTls());
-                case "auth.required" -> new ListenerSettings(current.settings().withAuth(auth.withRequired(value)), current.implicitTls());
-                default -> new ListenerSettings(current.settings(), value);
+                case "tls.before.auth" -> new ListenerSettings(current.settings().withAuth(auth.withTlsBeforeAuth(value)),
+                        current.implicitTls(), current.proxyProtocol());
+                case "auth.required" -> new ListenerSettings(current.settings().withAuth(auth.withRequired(value)),
+                        current.implicitTls(), current.proxyProtocol());
+                case "tls.implicit" -> new ListenerSettings(current.settings(), value, current.proxyProtocol());
+                default -> new ListenerSettings(current.settings(), current.implicitTls(), value);
             });
         }
         return byListener;

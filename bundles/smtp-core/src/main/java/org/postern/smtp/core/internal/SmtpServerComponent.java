@@ -70,7 +70,8 @@ public final class SmtpServerComponent implements ServerStatus {
     public @interface Config {
         @AttributeDefinition(description = "Addresses to listen on, [name=]host:port, several allowed; a named listener's "
                 + "own keys: listener.<name>.tls.implicit (TLS from the first byte, port 465), listener.<name>.auth.required "
-                + "(MAIL only after AUTH), listener.<name>.tls.before.auth")
+                + "(MAIL only after AUTH), listener.<name>.tls.before.auth, listener.<name>.proxy.protocol (a PROXY protocol "
+                + "header from a proxy in front names the client)")
         String[] listen() default {"127.0.0.1:2525"};
 
         @AttributeDefinition(description = "This server's host name, in replies and Received headers (qpsmtpd's 'me')")
@@ -102,6 +103,10 @@ public final class SmtpServerComponent implements ServerStatus {
 
         @AttributeDefinition(description = "Seconds a client may stay silent inside DATA")
         int data_timeout() default 180;
+
+        @AttributeDefinition(description = "Seconds a proxy may take to send the PROXY protocol header on a listener "
+                + "with listener.<name>.proxy.protocol (Postfix's smtpd_upstream_proxy_timeout)")
+        int proxy_timeout() default 5;
 
         @AttributeDefinition(description = "Open connections allowed in total")
         int max_connections() default 1000;
@@ -443,7 +448,7 @@ public final class SmtpServerComponent implements ServerStatus {
                 positive(config.max_connections_per_ip(), "max.connections.per.ip"),
                 positive(config.auth_failures_per_ip(), "auth.failures.per.ip"),
                 Duration.ofSeconds(positive(config.auth_failure_window(), "auth.failure.window")),
-                ipv6PrefixLength(config.ipv6_prefix_length()));
+                ipv6PrefixLength(config.ipv6_prefix_length()), positive(config.proxy_timeout(), "proxy.timeout"));
         ReverseLookup reverseLookup = !config.remote_host_lookup() ? ReverseLookup.NONE : address -> {
             Resolver current = resolver;
             return current == null ? ReverseLookup.NONE.names(address) : current.ptr(address);
@@ -456,7 +461,7 @@ public final class SmtpServerComponent implements ServerStatus {
                         + "(tls.cert, tls.keystore or tls.self.signed)");
             }
         });
-        return new SmtpServer.Setup(settings, listenerSettings, limits, runner, support, tls, reverseLookup, false);
+        return new SmtpServer.Setup(settings, listenerSettings, limits, runner, support, tls, reverseLookup, false, false);
     }
 
     /**

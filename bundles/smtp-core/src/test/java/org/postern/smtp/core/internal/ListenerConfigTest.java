@@ -33,7 +33,7 @@ class ListenerConfigTest {
         List<Listener> listeners = ListenerConfig.listeners(new String[] {"mx=127.0.0.1:25", "submission=127.0.0.1:587"});
         Map<String, ListenerSettings> own = ListenerConfig.listenerSettings(
                 Map.of("listener.submission.tls.before.auth", "false", "me", "ignored"), listeners, BASE);
-        assertEquals(Map.of("submission", new ListenerSettings(BASE.withAuth(BASE.auth().withTlsBeforeAuth(false)), false)), own);
+        assertEquals(Map.of("submission", new ListenerSettings(BASE.withAuth(BASE.auth().withTlsBeforeAuth(false)), false, false)), own);
         assertFalse(own.get("submission").settings().auth().tlsBeforeAuth());
         assertTrue(BASE.auth().tlsBeforeAuth());
     }
@@ -43,8 +43,16 @@ class ListenerConfigTest {
         List<Listener> listeners = ListenerConfig.listeners(new String[] {"mx=127.0.0.1:25, submissions=127.0.0.1:465"});
         Map<String, ListenerSettings> own = ListenerConfig.listenerSettings(Map.of("listener.submissions.auth.required", "true",
                 "listener.submissions.tls.implicit", "yes"), listeners, BASE);
-        assertEquals(Map.of("submissions", new ListenerSettings(BASE.withAuth(BASE.auth().withRequired(true)), true)), own);
+        assertEquals(Map.of("submissions", new ListenerSettings(BASE.withAuth(BASE.auth().withRequired(true)), true, false)), own);
         assertFalse(BASE.auth().required());
+    }
+
+    @Test
+    void aListenerBehindAProxyTakesItsHeaderAlsoBeforeImplicitTls() {
+        List<Listener> listeners = ListenerConfig.listeners(new String[] {"mx=127.0.0.1:25, proxied=127.0.0.1:10465"});
+        Map<String, ListenerSettings> own = ListenerConfig.listenerSettings(Map.of("listener.proxied.proxy.protocol", "true",
+                "listener.proxied.tls.implicit", "true"), listeners, BASE);
+        assertEquals(Map.of("proxied", new ListenerSettings(BASE, true, true)), own);
     }
 
     @Test

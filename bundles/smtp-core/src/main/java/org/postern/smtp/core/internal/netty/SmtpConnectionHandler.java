@@ -4,11 +4,18 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.haproxy.HAProxyCommand;
+import io.netty.handler.codec.haproxy.HAProxyMessage;
+import io.netty.handler.codec.haproxy.HAProxyProtocolException;
+import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
 import io.netty.handler.ssl.SniCompletionEvent;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.util.NetUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.nio.channels.ClosedChannelException;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
@@ -54,6 +61,12 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
     /** Whether the client has sent input not yet taken by the session; read by plugins on other threads. */
     private volatile boolean inputWaiting;
 
+    /** The client and the address it connected to: the TCP peer's, or those a PROXY header named; null until known. */
+    private InetSocketAddress remote;
+    private InetSocketAddress local;
+    /** Closes a connection to a PROXY protocol listener whose header does not come in time. */
+    private ScheduledFuture<?> proxyTimer;
+
     /** STARTTLS was answered; completes when the handshake does. */
     private CompletableFuture<String> handshake;
 
@@ -66,7 +79,55 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
+        if (setup.proxyProtocol()) {
+            proxyTimer = ctx.executor().schedule(this::closeWithoutProxyHeader, setup.limits().proxyTimeoutSeconds(), TimeUnit.SECONDS);
+        } else {
+            admit((InetSocketAddress) ctx.channel().remoteAddress(), (InetSocketAddress) ctx.channel().localAddress());
+        }
+        ctx.fireChannelActive();
+    }
+
+    /**
+     * The client and the address it reached, as the proxy's header names them; the proxy's own connection for a
+     * LOCAL header (the proxy's health check), or one whose protocol is UNKNOWN or not TCP.
+     */
+    private void admitThroughProxy(HAProxyMessage header) {
+        proxyTimer.cancel(false);
+        InetSocketAddress proxy = (InetSocketAddress) ctx.channel().remoteAddress();
+        InetSocketAddress local = (InetSocketAddress) ctx.channel().localAddress();
+        HAProxyProxiedProtocol protocol = header.proxiedProtocol();
+        if (header.command() == HAProxyCommand.PROXY
+                && (protocol == HAProxyProxiedProtocol.TCP4 || protocol == HAProxyProxiedProtocol.TCP6)) {
+            InetSocketAddress client = endpoint(header.sourceAddress(), header.sourcePort());
+            LOG.debug("connection from {} through the proxy at {}", client, proxy);
+            admit(client, endpoint(header.destinationAddress(), header.destinationPort()));
+        } else {
+            LOG.debug("connection from the proxy at {} itself ({} {})", proxy, header.command(), protocol);
+            admit(proxy, local);
+        }
+    }
+
+    /** An address the decoder has checked is a literal: no name lookup. */
+    private static InetSocketAddress endpoint(String address, int port) {
+        try {
+            return new InetSocketAddress(InetAddress.getByAddress(NetUtil.createByteArrayFromIpAddressString(address)), port);
+        } catch (UnknownHostException notLiteral) {
+            throw new IllegalStateException("the PROXY header's address " + address + " is not an IP address", notLiteral);
+        }
+    }
+
+    private void closeWithoutProxyHeader() {
+        if (remote == null) {
+            LOG.info("closed the connection from {}: no PROXY protocol header within {} s", ctx.channel().remoteAddress(),
+                    setup.limits().proxyTimeoutSeconds());
+            ctx.close();
+        }
+    }
+
+    /** Lets the client in, counted under its own address, or refuses it at the connection limits. */
+    private void admit(InetSocketAddress client, InetSocketAddress local) {
+        this.remote = client;
+        this.local = local;
         countedAs = server.limiter().acquire(remote.getAddress());
         if (countedAs == null) {
             LOG.warn("refused connection from {}: connection limit reached", remote);
@@ -82,17 +143,19 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
             return;
         }
         if (setup.implicitTls()) {
-            // RFC 8314: TLS first; the session, and its greeting, start once the handshake succeeded
-            ctx.pipeline().addFirst("tls", setup.tls().newHandler());
+            // RFC 8314: TLS first; the session, and its greeting, start once the handshake succeeded. Behind the PROXY
+            // header's decoder, which hands on what followed the header as it leaves
+            if (ctx.pipeline().get(SmtpServer.PROXY_DECODER) != null) {
+                ctx.pipeline().addAfter(SmtpServer.PROXY_DECODER, "tls", setup.tls().newHandler());
+            } else {
+                ctx.pipeline().addFirst("tls", setup.tls().newHandler());
+            }
         } else {
             startSession(null);
         }
-        ctx.fireChannelActive();
     }
 
     private void startSession(String tlsDescription) {
-        InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
-        InetSocketAddress local = (InetSocketAddress) ctx.channel().localAddress();
         ctx.channel().config().setAutoRead(false);
         session = server.newSession(setup, listener, remote, local, this);
         LOG.debug("session {}: connection from {} on listener {}", session.id(), remote, listener);
@@ -135,6 +198,14 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HAProxyMessage header) {
+            try {
+                admitThroughProxy(header);
+            } finally {
+                header.release();
+            }
+            return;
+        }
         if (session == null || discardUntilTls) {
             return;
         }
@@ -183,6 +254,9 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         cancelIdleTimer();
+        if (proxyTimer != null) {
+            proxyTimer.cancel(false);
+        }
         releaseConnectionSlot();
         if (lineForPlugin != null) {
             lineForPlugin.completeExceptionally(new ClosedChannelException());
@@ -206,7 +280,12 @@ final class SmtpConnectionHandler extends ChannelInboundHandlerAdapter implement
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        LOG.debug("connection error on {}: {}", ctx.channel().remoteAddress(), cause.toString());
+        if (cause instanceof HAProxyProtocolException) {
+            Throwable detail = cause.getCause() != null ? cause.getCause() : cause;
+            LOG.info("closed the connection from {}: not a PROXY protocol header ({})", ctx.channel().remoteAddress(), detail.getMessage());
+        } else {
+            LOG.debug("connection error on {}: {}", ctx.channel().remoteAddress(), cause.toString());
+        }
         ctx.close();
     }
 

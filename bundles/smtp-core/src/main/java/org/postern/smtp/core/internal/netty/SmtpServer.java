@@ -8,6 +8,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -45,7 +46,8 @@ public final class SmtpServer implements AutoCloseable {
 
     /** Settings of the connection layer. */
     public record Limits(int maxLineLength, int commandTimeoutSeconds, int dataTimeoutSeconds, int maxConnections,
-            int maxConnectionsPerIp, int authFailuresPerIp, Duration authFailureWindow, int ipv6PrefixLength) {
+            int maxConnectionsPerIp, int authFailuresPerIp, Duration authFailureWindow, int ipv6PrefixLength,
+            int proxyTimeoutSeconds) {
     }
 
     /**
@@ -53,24 +55,27 @@ public final class SmtpServer implements AutoCloseable {
      *
      * @param tls the server's certificates, or null when it has none (no STARTTLS)
      * @param implicitTls the connection negotiates TLS before anything else (RFC 8314's port 465)
+     * @param proxyProtocol the connection starts with a PROXY protocol header (HAProxy's, version 1 or 2) naming the
+     *        client a proxy in front of the server accepted it from
      */
     public record Setup(SessionSettings settings, Map<String, ListenerSettings> listenerSettings, Limits limits,
-            HookRunner runner, PluginSupport support, ServerTls tls, ReverseLookup reverseLookup, boolean implicitTls) {
+            HookRunner runner, PluginSupport support, ServerTls tls, ReverseLookup reverseLookup, boolean implicitTls,
+            boolean proxyProtocol) {
         /** A setup whose listeners all use the same settings, and no reverse DNS. */
         public Setup(SessionSettings settings, Limits limits, HookRunner runner, PluginSupport support, ServerTls tls) {
-            this(settings, Map.of(), limits, runner, support, tls, ReverseLookup.NONE, false);
+            this(settings, Map.of(), limits, runner, support, tls, ReverseLookup.NONE, false, false);
         }
 
         /** This setup as one listener's connections see it: with that listener's own settings, if it has any. */
         Setup forListener(String name) {
             ListenerSettings own = listenerSettings.get(name);
-            return own == null ? this
-                    : new Setup(own.settings(), Map.of(), limits, runner, support, tls, reverseLookup, own.implicitTls());
+            return own == null ? this : new Setup(own.settings(), Map.of(), limits, runner, support, tls, reverseLookup,
+                    own.implicitTls(), own.proxyProtocol());
         }
     }
 
     /** A named listener's own settings ({@code listener.<name>.*}). */
-    public record ListenerSettings(SessionSettings settings, boolean implicitTls) {
+    public record ListenerSettings(SessionSettings settings, boolean implicitTls, boolean proxyProtocol) {
     }
 
     /** An address to listen on, and the name that selects its own settings ({@code listener.<name>.*}). */
@@ -86,6 +91,9 @@ public final class SmtpServer implements AutoCloseable {
             this.name = name;
         }
     }
+
+    /** The pipeline's name of the PROXY protocol header's decoder, on the listeners that take one. */
+    static final String PROXY_DECODER = "proxy";
 
     /** How long sessions told to end get for the 421 to go out, and a command being answered to finish. */
     private static final Duration LAST_ANSWERS = Duration.ofSeconds(5);
@@ -169,6 +177,10 @@ public final class SmtpServer implements AutoCloseable {
                     protected void initChannel(SocketChannel channel) {
                         String name = listener.name;
                         Setup current = setup.forListener(name);
+                        if (current.proxyProtocol()) {
+                            // removes itself once it has read the header
+                            channel.pipeline().addLast(PROXY_DECODER, new HAProxyMessageDecoder());
+                        }
                         channel.pipeline()
                                 .addLast("framer", new SmtpFrameDecoder(current.limits().maxLineLength()))
                                 .addLast("session", new SmtpConnectionHandler(SmtpServer.this, current, name));

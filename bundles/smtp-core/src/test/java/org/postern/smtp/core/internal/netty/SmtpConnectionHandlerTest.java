@@ -7,6 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.haproxy.HAProxyCommand;
+import io.netty.handler.codec.haproxy.HAProxyMessage;
+import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
+import io.netty.handler.codec.haproxy.HAProxyMessageEncoder;
+import io.netty.handler.codec.haproxy.HAProxyProtocolException;
+import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
+import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +21,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -29,6 +38,7 @@ import org.postern.smtp.core.internal.dispatch.HookChains;
 import org.postern.smtp.core.internal.dispatch.HookRunner;
 import org.postern.smtp.core.internal.dispatch.Statistics;
 import org.postern.smtp.core.internal.dispatch.TestHooks;
+import org.postern.smtp.core.internal.protocol.ReverseLookup;
 import org.postern.smtp.core.internal.protocol.SessionSettings.BareLineEndings;
 import org.postern.smtp.core.internal.protocol.SessionSettings;
 
@@ -53,10 +63,15 @@ class SmtpConnectionHandlerTest {
     }
 
     private EmbeddedChannel connect(HookChains chains, BareLineEndings bareLineEndings) {
+        return connect(chains, bareLineEndings, false);
+    }
+
+    private EmbeddedChannel connect(HookChains chains, BareLineEndings bareLineEndings, boolean proxyProtocol) {
         SessionSettings settings = new SessionSettings("mx.test", "ESMTP ready", 10_000, 10, 512, 4096, 20,
                 bareLineEndings, spool, 1024, SessionSettings.AuthPolicy.UNTHROTTLED);
         HookRunner runner = new HookRunner(Runnable::run, TestHooks.TIMER, Duration.ofSeconds(5), HookResult.denySoft("failed").withReplyCode(451), new Statistics());
-        SmtpServer.Setup setup = new SmtpServer.Setup(settings, new SmtpServer.Limits(1000, 300, 180, 10, 10, 30, Duration.ofMinutes(10), 64), runner, TestHooks.NO_SUPPORT, null);
+        SmtpServer.Setup setup = new SmtpServer.Setup(settings, Map.of(), new SmtpServer.Limits(1000, 300, 180, 10, 10, 30,
+                Duration.ofMinutes(10), 64, 5), runner, TestHooks.NO_SUPPORT, null, ReverseLookup.NONE, false, proxyProtocol);
         server = new SmtpServer(1, () -> chains, setup, new Statistics());
         channel = new EmbeddedChannel() {
             @Override
@@ -69,6 +84,9 @@ class SmtpConnectionHandlerTest {
                 return new InetSocketAddress("127.0.0.1", 25);
             }
         };
+        if (proxyProtocol) {
+            channel.pipeline().addLast(SmtpServer.PROXY_DECODER, new HAProxyMessageDecoder());
+        }
         channel.pipeline().addLast(new SmtpFrameDecoder(1000), new SmtpConnectionHandler(server, setup, "default"));
         channel.pipeline().fireChannelActive();
         return channel;
@@ -259,5 +277,78 @@ class SmtpConnectionHandlerTest {
         assertEquals(21, replies.length);
         assertEquals("421 4.7.0 mx.test Too many errors, closing connection", replies[20]);
         assertFalse(channel.isOpen());
+    }
+
+    /** A proxied connection from 192.0.2.9 (the proxy), whose connect hook notes the client the session sees. */
+    private AtomicReference<Session> proxied() {
+        AtomicReference<Session> session = new AtomicReference<>();
+        connect(new TestHooks().add(HookType.CONNECT, "client", 10, (ConnectHook) ctx -> {
+            session.set(ctx.session());
+            return HookResult.declined();
+        }).chains(), BareLineEndings.REJECT, true);
+        return session;
+    }
+
+    @Test
+    void behindAProxyTheGreetingWaitsForTheHeaderAndTheSessionSeesTheClientItNames() {
+        AtomicReference<Session> session = proxied();
+        assertEquals("", output());
+        write("PROXY TCP4 198.51.100.7 203.0.113.25 40000 25\r\nEHLO a.example\r\n");
+        assertEquals(new InetSocketAddress("198.51.100.7", 40000), session.get().remoteAddress());
+        assertEquals(new InetSocketAddress("203.0.113.25", 25), session.get().localAddress());
+        String[] replies = output().split("\r\n");
+        assertEquals("220 mx.test ESMTP ready", replies[0]);
+        assertTrue(replies[1].startsWith("250-mx.test Hi "), replies[1]);
+        assertTrue(replies[1].contains("[198.51.100.7]"), replies[1]);
+        assertEquals(null, channel.pipeline().get(SmtpServer.PROXY_DECODER));
+    }
+
+    @Test
+    void aVersionTwoHeaderNamesAnIpv6Client() {
+        AtomicReference<Session> session = proxied();
+        EmbeddedChannel encoder = new EmbeddedChannel(HAProxyMessageEncoder.INSTANCE);
+        encoder.writeOutbound(new HAProxyMessage(HAProxyProtocolVersion.V2, HAProxyCommand.PROXY, HAProxyProxiedProtocol.TCP6,
+                "2001:db8::7", "2001:db8::25", 40000, 25));
+        channel.writeInbound((ByteBuf) encoder.readOutbound());
+        channel.runPendingTasks();
+        assertEquals(new InetSocketAddress("2001:db8::7", 40000), session.get().remoteAddress());
+        assertEquals("220 mx.test ESMTP ready\r\n", output());
+    }
+
+    @Test
+    void theProxysOwnHealthCheckIsTheProxysConnection() {
+        AtomicReference<Session> session = proxied();
+        EmbeddedChannel encoder = new EmbeddedChannel(HAProxyMessageEncoder.INSTANCE);
+        encoder.writeOutbound(new HAProxyMessage(HAProxyProtocolVersion.V2, HAProxyCommand.LOCAL, HAProxyProxiedProtocol.UNKNOWN,
+                null, null, 0, 0));
+        channel.writeInbound((ByteBuf) encoder.readOutbound());
+        channel.runPendingTasks();
+        assertEquals(new InetSocketAddress("192.0.2.9", 5555), session.get().remoteAddress());
+        assertEquals("220 mx.test ESMTP ready\r\n", output());
+    }
+
+    @Test
+    void aClientThatIsNotAProxyIsClosedWithoutAGreeting() {
+        AtomicReference<Session> session = proxied();
+        try {
+            write("EHLO a.example\r\n");
+        } catch (HAProxyProtocolException expected) {
+            // EmbeddedChannel rethrows what the pipeline raised; the handler saw it first
+        }
+        assertEquals("", output());
+        assertFalse(channel.isOpen());
+        assertEquals(null, session.get());
+    }
+
+    @Test
+    void aProxyThatSendsNoHeaderIsClosedAtProxyTimeout() {
+        proxied();
+        channel.advanceTimeBy(4, TimeUnit.SECONDS);
+        channel.runScheduledPendingTasks();
+        assertTrue(channel.isOpen());
+        channel.advanceTimeBy(1, TimeUnit.SECONDS);
+        channel.runScheduledPendingTasks();
+        assertFalse(channel.isOpen());
+        assertEquals("", output());
     }
 }
