@@ -356,7 +356,7 @@ public class DurabilityIT {
                 replies.merge("close.example", " and close", String::concat);
             }
         }
-        awaitLog("queue_post answered DENYSOFT queue_post after close.example");
+        server.awaitLogged("queue_post answered DENYSOFT queue_post after close.example");
         String log = server.log();
         Map<String, String> actual = new LinkedHashMap<>();
         for (String helo : expected.keySet()) {
@@ -405,7 +405,7 @@ public class DurabilityIT {
                 client.command("QUIT");
             }
         }
-        awaitLog("queue_post after throw.example");
+        server.awaitLogged("queue_post after throw.example");
         String log = server.log();
         Map<String, String> actual = new LinkedHashMap<>();
         for (String helo : expected.keySet()) {
@@ -435,15 +435,6 @@ public class DurabilityIT {
         return text.toString();
     }
 
-    private void awaitLog(String line) throws Exception {
-        long deadline = System.currentTimeMillis() + 10_000;
-        while (!server.log().contains(line)) {
-            if (System.currentTimeMillis() > deadline) {
-                fail("not logged within 10 s: " + line + "\n" + server.log());
-            }
-            Thread.sleep(50);
-        }
-    }
 
     /**
      * The probe as a bundle: its classes from this test's output folder, a manifest, and an activator that

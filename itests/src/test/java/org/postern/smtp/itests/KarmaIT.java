@@ -108,15 +108,6 @@ public class KarmaIT {
                 "RCPT TO:<postmaster@localhost>", "RCPT TO:<root@localhost>", "QUIT");
     }
 
-    private static void awaitLog(ServerProcess server, String text) throws Exception {
-        long deadline = System.currentTimeMillis() + 10_000;
-        while (!server.log().contains(text)) {
-            if (System.currentTimeMillis() > deadline) {
-                throw new AssertionError("no '" + text + "' in the log within 10 s:\n" + server.log());
-            }
-            Thread.sleep(50);
-        }
-    }
 
     @Test
     public void aNaughtyClientIsRefusedAtItsNextConnectWithQpsmtpdsReply() throws Exception {
@@ -143,7 +134,7 @@ public class KarmaIT {
     public void aNiceSessionRaisesTheHistoryAndTheHistorySurvivesARestart() throws Exception {
         List<String> whitelisted = twoRecipients(postern, "127.0.0.3");
         assertTrue(whitelisted.toString(), whitelisted.get(4).startsWith("250"));
-        awaitLog(postern, "positive, (msg: 5, his: 0)");
+        postern.awaitLogged("positive, (msg: 5, his: 0)");
         naughtySession(postern, "127.0.0.5");
         assertEquals(List.of(PENALTY_BOX, "closed"), refusedReturn(postern, "127.0.0.5"));
 

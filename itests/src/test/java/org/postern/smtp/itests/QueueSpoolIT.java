@@ -112,15 +112,6 @@ public class QueueSpoolIT {
         }
     }
 
-    private static void awaitLog(ServerProcess server, String text) throws Exception {
-        long deadline = System.currentTimeMillis() + 20_000;
-        while (!server.log().contains(text)) {
-            if (System.currentTimeMillis() > deadline) {
-                throw new AssertionError("'" + text + "' not logged within 20 s:\n" + server.log());
-            }
-            Thread.sleep(50);
-        }
-    }
 
     private static List<String> queueFiles(ServerProcess server) throws IOException {
         try (Stream<Path> files = Files.list(server.base.resolve("data/queue/active"))) {
@@ -146,7 +137,7 @@ public class QueueSpoolIT {
         postfixRunning(false);
         try {
             id = queueId(finalReply(postern.port, List.of("one@localhost", "two@localhost"), message(subject, "Hello,\r\n..a dot\r\n")));
-            awaitLog(postern, "queue id " + id + ": <one@localhost> deferred: 451 4.4.1 Cannot connect to 127.0.0.1:" + postfix.smtpPort);
+            postern.awaitLogged("queue id " + id + ": <one@localhost> deferred: 451 4.4.1 Cannot connect to 127.0.0.1:" + postfix.smtpPort);
             assertEquals(List.of(id + ".eml", id + ".env"), queueFiles(postern));
             assertTrue(QUEUE_DEPTH + " 1.0", metrics(postern).contains(QUEUE_DEPTH + " 1.0\n"));
         } finally {
@@ -156,7 +147,7 @@ public class QueueSpoolIT {
         assertTrue(copies.toString(), copies.stream().anyMatch(copy -> copy.contains("X-Original-To: one@localhost\n"))
                 && copies.stream().anyMatch(copy -> copy.contains("X-Original-To: two@localhost\n")));
         assertTrue(copies.get(0), copies.get(0).contains("\n.a dot\n"));
-        awaitLog(postern, "queue id " + id + ": <two@localhost> delivered by 127.0.0.1: 250 2.0.0 Ok: queued as ");
+        postern.awaitLogged("queue id " + id + ": <two@localhost> delivered by 127.0.0.1: 250 2.0.0 Ok: queued as ");
         awaitEmptyQueue(postern);
         assertTrue(QUEUE_DEPTH + " 0.0", metrics(postern).contains(QUEUE_DEPTH + " 0.0\n"));
     }
@@ -186,7 +177,7 @@ public class QueueSpoolIT {
             postfixRunning(true);
         }
         deliveredWith("Subject: " + subject, 1);
-        awaitLog(restarted, "1 message in the queue");
+        restarted.awaitLogged("1 message in the queue");
         awaitEmptyQueue(restarted);
     }
 

@@ -304,6 +304,18 @@ final class ServerProcess implements AutoCloseable {
         process.destroy();
     }
 
+    /** Waits up to 20 s for the server to log this text; fails with the log otherwise. */
+    ServerProcess awaitLogged(String text) throws Exception {
+        long deadline = System.currentTimeMillis() + 20_000;
+        while (!log().contains(text)) {
+            if (System.currentTimeMillis() > deadline) {
+                throw new AssertionError("'" + text + "' not logged within 20 s:\n" + log());
+            }
+            Thread.sleep(50);
+        }
+        return this;
+    }
+
     /** Sends the server SIGHUP: qpsmtpd-forkserver reloads its plugins and their configuration. */
     void hangUp() throws Exception {
         Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(process.pid())).inheritIO().start();
