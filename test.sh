@@ -8,8 +8,9 @@
 # mail on, clamd for virus/clamdscan, with ClamAV::Client for qpsmtpd's, Dovecot for queue/lmtp and SASL, rspamd
 # for rspamd, OpenDKIM and clamav-milter for milter, OpenDKIM and dkimpy (python3-dkim, python3-nacl, and
 # python3-authres for its ARC sealing) for the DKIM and ARC interop tests, with Mail::DKIM and Mail::DMARC for
-# qpsmtpd's dkim and dmarc), HAProxy in front of the listeners that take the PROXY protocol, and openssl, which makes
-# the tests' certificates.
+# qpsmtpd's dkim and dmarc), HAProxy in front of the listeners that take the PROXY protocol, p0f for ident/p0f,
+# MaxMind::DB::Writer and mmdblookup for ident/geoip's test databases, and openssl, which makes the tests'
+# certificates.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -39,6 +40,8 @@ command -v opendkim-genkey >/dev/null || missing+=(opendkim-tools)
 [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
 perl -MMail::DKIM::Verifier -e1 2>/dev/null || missing+=(libmail-dkim-perl)
 perl -MMail::DMARC::PurePerl -e1 2>/dev/null || missing+=(libmail-dmarc-perl)
+[ -x /usr/sbin/p0f ] || missing+=(p0f)
+{ perl -MMaxMind::DB::Writer::Tree -e1 2>/dev/null && command -v mmdblookup >/dev/null; } || missing+=(libmaxmind-db-writer-perl mmdb-bin)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "test.sh: installing ${missing[*]}" >&2
     sudo_cmd=""
