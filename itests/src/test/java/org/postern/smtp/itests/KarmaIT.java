@@ -56,7 +56,7 @@ public class KarmaIT {
         postern = SERVERS.add(ServerProcess.posternWithPlugins("karma",
                         Map.of("org.postern.smtp.config.cfg", "badrcptto = @spam.example\nwhitelisthosts = 127.0.0.3",
                                 "org.postern.smtp.plugin.karma.cfg", "reject = connect"),
-                        List.of("store-mvstore", "plugin-karma", "plugin-badrcptto", "plugin-whitelist"))
+                        List.of("store-mvstore", "plugin-karma", "plugin-badrcptto", "plugin-whitelist"), "--console")
                 .awaitPlugin("karma").awaitPlugin("badrcptto").awaitPlugin("whitelist"));
     }
 
@@ -148,5 +148,21 @@ public class KarmaIT {
         assertEquals(ONE_RECIPIENT, twoRecipients(postern, "127.0.0.6").get(4));
         assertEquals(List.of(PENALTY_BOX, "closed"), refusedReturn(postern, "127.0.0.5"));
         assertTrue(Files.isRegularFile(postern.base.resolve("data/state.mv.db")));
+    }
+
+    /** qpsmtpd's karma_tool as the console's karma: commands, on the history the plugin keeps. */
+    @Test
+    public void theConsoleSendsAnAddressToThePenaltyBoxAndLetsItOut() throws Exception {
+        postern.type("karma:capture 127.0.0.71");
+        postern.awaitLogged("127.0.0.71 is in the penalty box until ");
+        assertEquals(List.of(PENALTY_BOX, "closed"), session(postern, "127.0.0.71", "QUIT"));
+        postern.type("karma:release 127.0.0.71");
+        postern.awaitLogged("127.0.0.71 is out of the penalty box.");
+        List<String> released = session(postern, "127.0.0.71", "QUIT");
+        assertTrue(released.toString(), released.get(0).startsWith("220 ") && released.get(1).startsWith("221 "));
+        postern.type("karma:search 127.0.0.71");
+        // no penalty, and the naughty session capture counted is forgotten with it (the connections are counted too,
+        // the last one once its disconnect is written)
+        postern.awaitLogged(" 127.0.0.71                                        0       0       ");
     }
 }

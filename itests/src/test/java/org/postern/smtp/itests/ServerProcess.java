@@ -95,9 +95,15 @@ final class ServerProcess implements AutoCloseable {
         return posternWithPlugins(name, "", etcLines, bundles);
     }
 
-    /** {@link #posternWithPlugins(String, Map, List)} with these JVM options ({@code JAVA_OPTS}). */
-    static ServerProcess posternWithPlugins(String name, String javaOptions, Map<String, String> etcLines, List<String> bundles)
+    /** {@link #posternWithPlugins(String, Map, List)} with these launcher options, e.g. {@code --console}. */
+    static ServerProcess posternWithPlugins(String name, Map<String, String> etcLines, List<String> bundles, String... options)
             throws Exception {
+        return posternWithPlugins(name, "", etcLines, bundles, options);
+    }
+
+    /** {@link #posternWithPlugins(String, Map, List)} with these JVM options ({@code JAVA_OPTS}) and launcher options. */
+    static ServerProcess posternWithPlugins(String name, String javaOptions, Map<String, String> etcLines, List<String> bundles,
+            String... options) throws Exception {
         List<Path> jars = new java.util.ArrayList<>();
         for (String bundle : bundles) {
             String jar = bundle + "-" + System.getProperty("postern.version") + ".jar";
@@ -105,7 +111,7 @@ final class ServerProcess implements AutoCloseable {
         }
         Map<String, String> lines = new java.util.HashMap<>(etcLines);
         lines.merge(SERVER_CFG, PLAIN_TEXT_ONLY, (own, plain) -> own.contains("tls.") ? own : plain + own);
-        return posternDeploying(name, javaOptions, lines, jars);
+        return posternDeploying(name, javaOptions, lines, jars, options);
     }
 
     /**
@@ -118,8 +124,8 @@ final class ServerProcess implements AutoCloseable {
         }
     }
 
-    private static ServerProcess posternDeploying(String name, String javaOptions, Map<String, String> etcLines, List<Path> jars)
-            throws Exception {
+    private static ServerProcess posternDeploying(String name, String javaOptions, Map<String, String> etcLines, List<Path> jars,
+            String... options) throws Exception {
         Path base = Files.createTempDirectory("postern-" + name);
         Path etc = Files.createDirectories(base.resolve("etc"));
         Path deploy = Files.createDirectories(base.resolve("deploy"));
@@ -132,8 +138,10 @@ final class ServerProcess implements AutoCloseable {
             Files.writeString(etc.resolve(lines.getKey()), "\n" + lines.getValue().replace(PORT, Integer.toString(port)) + "\n",
                     java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
         }
-        ProcessBuilder builder = new ProcessBuilder(POSTERN_HOME.resolve("bin/postern").toString(),
-                "--etc", etc.toString(), "--data", base.resolve("data").toString(), "--deploy", deploy.toString());
+        List<String> command = new java.util.ArrayList<>(List.of(POSTERN_HOME.resolve("bin/postern").toString(),
+                "--etc", etc.toString(), "--data", base.resolve("data").toString(), "--deploy", deploy.toString()));
+        command.addAll(List.of(options));
+        ProcessBuilder builder = new ProcessBuilder(command);
         if (!javaOptions.isEmpty()) {
             builder.environment().put("JAVA_OPTS", javaOptions);
         }

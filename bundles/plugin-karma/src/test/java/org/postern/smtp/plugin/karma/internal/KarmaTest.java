@@ -32,67 +32,6 @@ class KarmaTest {
     private final MovableClock clock = new MovableClock();
     private final FakeStore store = new FakeStore(clock);
 
-    /** A store held in a map, with the time to live of each key, as store-mvstore keeps it. */
-    private static final class FakeStore implements StateStore {
-        private record Entry(String value, Instant expires) {
-        }
-
-        private final Map<String, Entry> entries = new HashMap<>();
-        private final Clock clock;
-        private final Map<String, Duration> lastTtl = new HashMap<>();
-        private boolean failing;
-
-        FakeStore(Clock clock) {
-            this.clock = clock;
-        }
-
-        private <T> CompletionStage<T> answer(java.util.function.Supplier<T> work) {
-            return failing ? CompletableFuture.failedFuture(new IllegalStateException("store down"))
-                    : CompletableFuture.completedFuture(work.get());
-        }
-
-        private Optional<String> alive(String key) {
-            Entry entry = entries.get(key);
-            return entry == null || !entry.expires().isAfter(clock.instant()) ? Optional.empty() : Optional.of(entry.value());
-        }
-
-        @Override
-        public CompletionStage<Optional<String>> get(String key) {
-            return answer(() -> alive(key));
-        }
-
-        @Override
-        public CompletionStage<Void> put(String key, String value, Duration ttl) {
-            return answer(() -> {
-                entries.put(key, new Entry(value, clock.instant().plus(ttl)));
-                lastTtl.put(key, ttl);
-                return null;
-            });
-        }
-
-        @Override
-        public CompletionStage<Long> add(String key, long delta, Duration ttl) {
-            return answer(() -> {
-                long sum = alive(key).map(Long::parseLong).orElse(0L) + delta;
-                entries.put(key, new Entry(Long.toString(sum), clock.instant().plus(ttl)));
-                lastTtl.put(key, ttl);
-                return sum;
-            });
-        }
-
-        @Override
-        public CompletionStage<Boolean> remove(String key) {
-            return answer(() -> {
-                Entry removed = entries.remove(key);
-                return removed != null && removed.expires().isAfter(clock.instant());
-            });
-        }
-
-        Optional<String> value(String field) {
-            return alive("karma:" + CLIENT + ":" + field);
-        }
-    }
-
     private static final class MovableClock extends Clock {
         private Instant now = START;
 
@@ -211,7 +150,7 @@ class KarmaTest {
     }
 
     private long count(String field) {
-        return store.value(field).map(Long::parseLong).orElse(0L);
+        return store.value(CLIENT, field).map(Long::parseLong).orElse(0L);
     }
 
     @Test
@@ -232,7 +171,7 @@ class KarmaTest {
                 naughty.logged().toString());
         assertEquals(1, count("naughty"));
         assertEquals(1, count("connects"));
-        assertEquals(Optional.of(Long.toString(START.getEpochSecond())), store.value("penalty"));
+        assertEquals(Optional.of(Long.toString(START.getEpochSecond())), store.value(CLIENT, "penalty"));
 
         clock.advance(Duration.ofMinutes(1));
         Connection again = new Connection();
@@ -285,7 +224,7 @@ class KarmaTest {
         session(plugin, 5);
         Connection naughty = session(plugin, -3);
         assertTrue(naughty.logged().contains("INFO negative, (msg: -3, his: 1)"), naughty.logged().toString());
-        assertEquals(Optional.empty(), store.value("penalty"));
+        assertEquals(Optional.empty(), store.value(CLIENT, "penalty"));
         Connection again = new Connection();
         assertEquals(ReturnCode.DECLINED, connect(plugin, again).code());
         assertEquals(Optional.of(1), again.history());
@@ -296,7 +235,7 @@ class KarmaTest {
     void negativeSetsHowFarBelowZeroTheHistoryMayGo() {
         Karma plugin = plugin(Map.of("reject", "connect", "negative", 2));
         session(plugin, -3);
-        assertEquals(Optional.empty(), store.value("penalty"));
+        assertEquals(Optional.empty(), store.value(CLIENT, "penalty"));
         assertEquals(ReturnCode.DECLINED, connect(plugin, new Connection()).code());
         session(plugin, -3);
         assertEquals(ReturnCode.DENY_DISCONNECT, connect(plugin, new Connection()).code());
@@ -328,7 +267,7 @@ class KarmaTest {
     void neutralSessionsCountAsConnectionsAndSessionsWithoutKarmaAreNotRecorded() {
         Karma plugin = plugin(Map.of());
         session(plugin, 0);
-        assertEquals(Optional.empty(), store.value("connects"));
+        assertEquals(Optional.empty(), store.value(CLIENT, "connects"));
         Connection neutral = session(plugin, -2);
         assertTrue(neutral.logged().contains("INFO neutral, (msg: -2, his: 0)"), neutral.logged().toString());
         assertEquals(1, count("connects"));
