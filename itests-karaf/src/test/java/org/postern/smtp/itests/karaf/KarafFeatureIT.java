@@ -269,31 +269,46 @@ public class KarafFeatureIT {
 
     @Test
     public void theContentFeaturesInstallIntoARunningKarafAndTheirPluginsStart() throws Exception {
-        java.util.Set<String> features = java.util.Set.of("postern-sender-permitted-from", "postern-dkim", "postern-arc",
-                "postern-dmarc", "postern-milter", "postern-rspamd");
+        // the embedded Guava (dmarc), Gson (rspamd) and jSPF (sender_permitted_from) resolve within their bundles;
+        // the four that run without a configuration answer data_post, milter and rspamd wait for theirs
+        installAndCheck(java.util.Set.of("postern-sender-permitted-from", "postern-dkim", "postern-arc", "postern-dmarc",
+                "postern-milter", "postern-rspamd"), java.util.List.of("plugin-sender-permitted-from", "mail-auth", "plugin-dkim",
+                "plugin-arc", "plugin-dmarc", "plugin-milter", "plugin-rspamd"), "org.postern.smtp.api.DataPostHook",
+                java.util.List.of("sender_permitted_from", "dkim", "arc", "dmarc"));
+    }
+
+    @Test
+    public void theConnectionFeaturesInstallIntoARunningKarafAndTheirPluginsStart() throws Exception {
+        // the embedded MaxMind reader (ident/geoip) resolves within its bundle; ident/p0f waits for its socket's path
+        installAndCheck(java.util.Set.of("postern-loadcheck", "postern-ident-geoip", "postern-ident-p0f"),
+                java.util.List.of("plugin-loadcheck", "plugin-ident-geoip", "plugin-ident-p0f"), "org.postern.smtp.api.ConnectHook",
+                java.util.List.of("loadcheck", "ident/geoip"));
+    }
+
+    /**
+     * Installs the features, checks that their bundles are active and that these plugins answer the hook, and
+     * uninstalls them: the other tests' messages meet the default set only.
+     */
+    private void installAndCheck(java.util.Set<String> features, java.util.List<String> bundles, String hook,
+            java.util.List<String> plugins) throws Exception {
         java.util.EnumSet<FeaturesService.Option> noRefresh = java.util.EnumSet.of(FeaturesService.Option.NoAutoRefreshBundles);
         featuresService.installFeatures(features, noRefresh);
         try {
-            for (String bundle : java.util.List.of("plugin-sender-permitted-from", "mail-auth", "plugin-dkim", "plugin-arc",
-                    "plugin-dmarc", "plugin-milter", "plugin-rspamd")) {
+            for (String bundle : bundles) {
                 Bundle installed = java.util.Arrays.stream(context.getBundles())
                         .filter(candidate -> candidate.getSymbolicName().equals("org.postern." + bundle)).findFirst()
                         .orElseThrow(() -> new AssertionError(bundle + " not installed"));
-                // the embedded Guava (dmarc), Gson (rspamd) and jSPF (sender_permitted_from) resolve within their bundles
                 assertEquals(bundle, Bundle.ACTIVE, installed.getState());
             }
-            // the four that run without a configuration answer data_post; milter and rspamd wait for theirs
-            for (String plugin : java.util.List.of("sender_permitted_from", "dkim", "arc", "dmarc")) {
+            for (String plugin : plugins) {
                 String filter = "(postern.plugin=" + plugin + ")";
                 long deadline = System.currentTimeMillis() + 30_000;
-                while (context.getServiceReferences("org.postern.smtp.api.DataPostHook", filter) == null
-                        && System.currentTimeMillis() < deadline) {
+                while (context.getServiceReferences(hook, filter) == null && System.currentTimeMillis() < deadline) {
                     Thread.sleep(100);
                 }
-                assertTrue(plugin, context.getServiceReferences("org.postern.smtp.api.DataPostHook", filter) != null);
+                assertTrue(plugin, context.getServiceReferences(hook, filter) != null);
             }
         } finally {
-            // the other tests' messages meet the default set only
             featuresService.uninstallFeatures(features, noRefresh);
         }
     }
