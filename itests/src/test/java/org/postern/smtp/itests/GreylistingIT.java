@@ -26,7 +26,7 @@ public class GreylistingIT {
      * defers nothing ("FATAL PLUGIN ERROR"). This supplies the method as the plugin's documentation describes it:
      * without a p0f option every connection is greylisted.
      */
-    private static final String P0F_SHIM = String.join("\n",
+    static final String P0F_SHIM = String.join("\n",
             "sub Qpsmtpd::Plugin::greylisting::is_p0f_match {",
             "    my $self = shift;",
             "    return 1 if !$self->{_args}{p0f};",

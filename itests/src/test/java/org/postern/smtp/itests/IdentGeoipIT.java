@@ -5,7 +5,6 @@ import static org.junit.Assert.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -23,23 +22,13 @@ import org.junit.Test;
 public class IdentGeoipIT {
     private static final String CFG = "org.postern.smtp.plugin.ident.geoip.cfg";
     private static final String LOCATION_LINE = "[ident/geoip connect]: NA, CA, Toronto";
-    private static final String WRITER = """
-            use MaxMind::DB::Writer::Tree;
-            my %types = (continent => 'map', country => 'map', city => 'map', location => 'map', names => 'map',
-                code => 'utf8_string', iso_code => 'utf8_string', en => 'utf8_string',
-                latitude => 'double', longitude => 'double');
-            my $tree = MaxMind::DB::Writer::Tree->new(ip_version => 6, record_size => 28, database_type => 'GeoLite2-City',
-                languages => ['en'], description => { en => 'Postern test data' }, remove_reserved_networks => 0,
-                map_key_type_callback => sub { $types{$_[0]} });
+    private static final String RECORDS = """
             $tree->insert_network('127.0.0.0/8', { continent => { code => 'NA' },
                 country => { iso_code => 'CA', names => { en => 'Canada' } }, city => { names => { en => 'Toronto' } },
                 location => { latitude => 43.6532, longitude => -79.3832 } });
             $tree->insert_network('192.0.2.0/24', { continent => { code => 'EU' },
                 country => { iso_code => 'FR', names => { en => 'France' } }, city => { names => { en => 'Paris' } },
                 location => { latitude => 48.8566, longitude => 2.3522 } });
-            open my $out, '>:raw', $ARGV[0] or die "$ARGV[0]: $!";
-            $tree->write_tree($out);
-            close $out or die "$ARGV[0]: $!";
             """;
 
     @ClassRule
@@ -61,11 +50,8 @@ public class IdentGeoipIT {
                 Map.of(CFG, "db_dir = " + laterDbDir), List.of("plugin-ident-geoip")).awaitPlugin("ident/geoip"));
     }
 
-    /** Writes GeoLite2-City.mmdb into the folder, renamed into place as geoipupdate does. */
     private static void writeDatabase(Path folder) throws Exception {
-        Path written = Files.createTempFile(folder, "writing", ".tmp");
-        DistributionIT.run(0, "perl", "-e", WRITER, written.toString());
-        Files.move(written, folder.resolve("GeoLite2-City.mmdb"), StandardCopyOption.ATOMIC_MOVE);
+        GeoipDatabases.write(folder, "GeoLite2-City", RECORDS);
     }
 
     /** One session from 127.0.0.1; its replies without enhanced status codes. */

@@ -40,7 +40,9 @@ import org.slf4j.LoggerFactory;
  * for the first time is deferred; a retry after {@code black_timeout} and before {@code grey_timeout} is accepted
  * and whitelists the triplet for {@code white_timeout}, renewed by each delivery. The triplets live in the
  * {@link StateStore} service, so they survive a restart (and, with a networked store, are shared by the nodes
- * behind one MX). It checks at MAIL, or at RCPT when the recipient is part of the triplet.
+ * behind one MX). It checks at MAIL, or at RCPT when the recipient is part of the triplet. Immune clients are exempt,
+ * and with the {@code p0f} and {@code geoip} options clients by their fingerprint and country, which ident/p0f and
+ * ident/geoip note at connect.
  */
 @Component(service = {MailHook.class, RcptHook.class, DataHook.class}, configurationPid = Greylisting.PID)
 @Designate(ocd = Greylisting.Config.class)
@@ -57,8 +59,6 @@ public final class Greylisting implements MailHook, RcptHook, DataHook {
     private static final int DEFAULT_WHITE_TIMEOUT = 36 * 24 * 3600;
     /** qpsmtpd's options that Postern has no use for, and why. */
     private static final Map<String, String> IGNORED_OPTIONS = Map.of(
-            "p0f", "Postern has no p0f; every connection is greylisted",
-            "geoip", "Postern has no geoip; every connection is greylisted",
             "db_dir", "the triplets are kept by the StateStore service",
             "per_recipient_db", "the triplets are kept by the StateStore service",
             "nfslock", "the triplets are kept by the StateStore service",
@@ -101,6 +101,15 @@ public final class Greylisting implements MailHook, RcptHook, DataHook {
         @AttributeDefinition(description = "Deprecated in qpsmtpd: denysoft, or testonly/off for reject 0")
         String mode() default "";
 
+        @AttributeDefinition(description = "Greylist only clients whose p0f fingerprint (connection note p0f, from "
+                + "ident/p0f) matches one of these comma-separated key,value pairs: genre or link (case-insensitive "
+                + "regular expression), distance (more hops), uptime (fewer minutes); e.g. genre,windows; empty: all")
+        String p0f() default "";
+
+        @AttributeDefinition(description = "Comma-separated country codes (connection note geoip_country, from "
+                + "ident/geoip) whose clients are not greylisted, e.g. US,CA; empty: none")
+        String geoip() default "";
+
         @AttributeDefinition(description = "When the store cannot answer: pass lets the mail through, defer "
                 + "defers it as an unknown triplet")
         String store__failure() default "pass";
@@ -116,6 +125,8 @@ public final class Greylisting implements MailHook, RcptHook, DataHook {
     private final boolean reject;
     private final boolean deferOnStoreFailure;
     private final Timeouts timeouts;
+    private final Optional<P0fMatch> p0f;
+    private final Optional<GeoipMatch> geoip;
 
     @Activate
     public Greylisting(Config config, Map<String, Object> properties, @Reference StateStore store) {
@@ -140,6 +151,8 @@ public final class Greylisting implements MailHook, RcptHook, DataHook {
                 : PluginConventions.perlTrue(config.reject());
         this.deferOnStoreFailure = storeFailure(config.store__failure());
         this.timeouts = Timeouts.of(config);
+        this.p0f = P0fMatch.of(config.p0f());
+        this.geoip = GeoipMatch.of(config.geoip());
         IGNORED_OPTIONS.forEach((option, reason) -> {
             if (properties.containsKey(option)) {
                 LOG.warn("configuration {}: key '{}' is not supported ({}); ignored", PID, option, reason);
@@ -235,7 +248,7 @@ public final class Greylisting implements MailHook, RcptHook, DataHook {
 
     /** Whether this attempt of the triplet is to be deferred, after recording it. */
     private CompletionStage<Boolean> check(HookContext ctx, Address from, Address to) {
-        if (PluginConventions.isImmune(ctx)) {
+        if (exempt(ctx)) {
             return CompletableFuture.completedFuture(false);
         }
         String key = key(ctx, from, to);
@@ -254,6 +267,15 @@ public final class Greylisting implements MailHook, RcptHook, DataHook {
                     return deferOnStoreFailure;
                 })
                 .thenApply(defer -> defer && reject);
+    }
+
+    /**
+     * qpsmtpd's exemptions, in its order: an immune client, one the {@code p0f} option does not select, one from a
+     * country of the {@code geoip} option. An exempt client's triplet is neither looked at nor recorded.
+     */
+    private boolean exempt(HookContext ctx) {
+        return PluginConventions.isImmune(ctx) || p0f.map(match -> !match.matches(ctx)).orElse(false)
+                || geoip.map(match -> match.matches(ctx)).orElse(false);
     }
 
     /** qpsmtpd's key: the address as a number, the sender, the recipient, as configured; namespaced. */

@@ -15,6 +15,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.postern.smtp.api.HookResult;
+import org.postern.smtp.api.NoteKey;
 import org.postern.smtp.api.ReturnCode;
 import org.postern.smtp.api.SharedNotes;
 import org.postern.smtp.api.store.StateStore;
@@ -283,9 +284,186 @@ class GreylistingTest {
         assertPassed(mail(plugin(Map.of("store_failure", "sometimes"))));
     }
 
+    /** ident/p0f's note, by a key of its own as another bundle makes it: equal to greylisting's by name and type. */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static final NoteKey<Map<String, Object>> P0F_NOTE = (NoteKey) NoteKey.of("p0f", Map.class);
+    private static final NoteKey<String> GEOIP_COUNTRY = NoteKey.of("geoip_country", String.class);
+    private static final NoteKey<String> GEOIP_COUNTRY_NAME = NoteKey.of("geoip_country_name", String.class);
+
+    private static TestContext fingerprinted(Map<String, Object> p0f) {
+        TestContext ctx = new TestContext();
+        ctx.session().notes().put(P0F_NOTE, p0f);
+        return ctx;
+    }
+
+    private static TestContext locatedIn(String country, String name) {
+        TestContext ctx = new TestContext();
+        ctx.session().notes().put(GEOIP_COUNTRY, country);
+        ctx.session().notes().put(GEOIP_COUNTRY_NAME, name);
+        return ctx;
+    }
+
     @Test
-    void p0fIsAcceptedAndIgnored() {
-        assertDeferred(mail(plugin(Map.of("p0f", "genre,windows"))));
+    void withP0fAClientWhoseFingerprintMatchesIsGreylisted() {
+        TestContext windows = fingerprinted(Map.of("genre", "Windows 7 or 8", "link", "DSL", "distance", 12L));
+        assertDeferred(mail(plugin(Map.of("p0f", "genre,windows")), windows, "<a@example.org>"));
+        assertEquals(List.of("DEBUG p0f genre match (windows)", "WARN fail: initial DENYSOFT, unknown"), windows.logged());
+    }
+
+    @Test
+    void withP0fAClientNoPairMatchesIsNeitherDeferredNorRecorded() {
+        TestContext linux = fingerprinted(Map.of("genre", "Linux 3.11 and newer", "distance", 0L));
+        assertPassed(mail(plugin(Map.of("p0f", "genre,windows")), linux, "<a@example.org>"));
+        assertEquals(List.of("INFO skip: no p0f match"), linux.logged());
+        assertTrue(store.values.isEmpty());
+    }
+
+    @Test
+    void withP0fAClientWithoutAFingerprintIsNotGreylisted() {
+        TestContext unknown = new TestContext();
+        assertPassed(mail(plugin(Map.of("p0f", "genre,windows")), unknown, "<a@example.org>"));
+        assertEquals(List.of("ERROR p0f info missing"), unknown.logged());
+        assertTrue(store.values.isEmpty());
+    }
+
+    @Test
+    void oneMatchingPairOfTheOptionIsEnough() {
+        // qpsmtpd's example "windows computers on DSL links more than 3 network hops away": its code takes any one pair
+        Greylisting plugin = plugin(Map.of("p0f", "genre,windows,link,dsl,distance,3"));
+        TestContext far = fingerprinted(Map.of("genre", "Linux 2.2.x-3.x", "link", "Ethernet or modem", "distance", 4L));
+        assertDeferred(mail(plugin, far, "<a@example.org>"));
+        assertTrue(far.logged().contains("DEBUG p0f distance match (3)"), far.logged().toString());
+        TestContext near = fingerprinted(Map.of("genre", "Linux 2.2.x-3.x", "link", "Ethernet or modem", "distance", 3L));
+        assertPassed(mail(plugin, near, "<a@example.org>"));
+        assertEquals(List.of("INFO skip: no p0f match"), near.logged());
+        TestContext dsl = fingerprinted(Map.of("genre", "Linux 2.2.x-3.x", "link", "DSL", "distance", 0L));
+        assertDeferred(mail(plugin, dsl, "<a@example.org>"));
+        assertTrue(dsl.logged().contains("DEBUG p0f link match (dsl)"), dsl.logged().toString());
+    }
+
+    /** qpsmtpd's own tests of p0f_match (t/plugin_tests/greylisting), each pair greylisting or not. */
+    @Test
+    void eachKeyMatchesAsInQpsmtpdsTests() {
+        record Case(String option, Map<String, Object> fingerprint, boolean greylisted) {
+        }
+        List<Case> cases = List.of(
+                new Case("genre,Linux", Map.of("genre", "windows", "link", "dsl"), false),
+                new Case("genre,Windows", Map.of("genre", "windows", "link", "dsl"), true),
+                new Case("genre,Lindows", Map.of("genre", "windows"), false),
+                new Case("distance,8", Map.of("distance", 9L), true),
+                new Case("distance,8", Map.of("distance", 7L), false),
+                new Case("link,dsl", Map.of("link", "DSL"), true),
+                new Case("link,dsl", Map.of("link", "Ethernet"), false),
+                new Case("uptime,100", Map.of("uptime", 99L), true),
+                new Case("uptime,100", Map.of("uptime", 500L), false));
+        for (Case c : cases) {
+            store.values.clear();
+            HookResult result = mail(plugin(Map.of("p0f", c.option())), fingerprinted(c.fingerprint()), "<a@example.org>");
+            assertEquals(c.greylisted() ? ReturnCode.DENYSOFT : ReturnCode.DECLINED, result.code(), c.toString());
+        }
+    }
+
+    @Test
+    void aKeyP0fDidNotNoteAndDetailMatchNothing() {
+        // p0f 3 has no detail, and gives link and uptime only when it knows them
+        TestContext linux = fingerprinted(Map.of("genre", "Linux 2.2.x-3.x", "distance", 0L));
+        assertPassed(mail(plugin(Map.of("p0f", "link,.,uptime,1000000,detail,.")), linux, "<a@example.org>"));
+        assertEquals(List.of("INFO skip: no p0f match"), linux.logged());
+    }
+
+    @Test
+    void theOptionIsReadAsQpsmtpdReadsItsPairs() {
+        Map<String, Object> windows = Map.of("genre", "Windows XP", "distance", 5L);
+        // a later pair of the same key replaces an earlier one
+        assertPassed(mail(plugin(Map.of("p0f", "genre,windows,genre,linux")), fingerprinted(windows), "<a@example.org>"));
+        // invalid keys, an empty key and a key without a value are discarded; spaces around the commas do not count
+        assertDeferred(mail(plugin(Map.of("p0f", "os,linux,Genre,linux,,x, genre , windows ,distance")),
+                fingerprinted(windows), "<a@example.org>"));
+        store.values.clear();
+        // a pattern that is no regular expression is discarded, the other pairs stay
+        assertDeferred(mail(plugin(Map.of("p0f", "genre,[,distance,4")), fingerprinted(windows), "<a@example.org>"));
+        store.values.clear();
+        // 0 turns the option off, as in qpsmtpd: everyone is greylisted, the note is not read
+        TestContext anyone = new TestContext();
+        assertDeferred(mail(plugin(Map.of("p0f", "0")), anyone, "<a@example.org>"));
+        assertEquals(List.of("WARN fail: initial DENYSOFT, unknown"), anyone.logged());
+    }
+
+    @Test
+    void numbersAreReadAsPerlReadsThem() {
+        assertEquals(3, P0fMatch.perlNumber("3"));
+        assertEquals(2.5, P0fMatch.perlNumber(" 2.5hops"));
+        assertEquals(0, P0fMatch.perlNumber("three"));
+        assertEquals(-1, P0fMatch.perlNumber(-1L));
+        assertDeferred(mail(plugin(Map.of("p0f", "distance,x")), fingerprinted(Map.of("distance", 1L)), "<a@example.org>"));
+    }
+
+    @Test
+    void withGeoipAClientFromAListedCountryIsNeitherDeferredNorRecorded() {
+        TestContext canadian = locatedIn("CA", "Canada");
+        assertPassed(mail(plugin(Map.of("geoip", "US,CA")), canadian, "<a@example.org>"));
+        assertEquals(List.of("INFO pass: geoip country match (CA, Canada)"), canadian.logged());
+        assertTrue(store.values.isEmpty());
+    }
+
+    @Test
+    void withGeoipAClientFromAnotherCountryIsGreylisted() {
+        TestContext french = locatedIn("FR", "France");
+        assertDeferred(mail(plugin(Map.of("geoip", "US,CA")), french, "<a@example.org>"));
+        assertEquals(List.of("INFO skip: no geoip match (France)", "WARN fail: initial DENYSOFT, unknown"), french.logged());
+    }
+
+    @Test
+    void withGeoipAClientWithoutACountryIsGreylisted() {
+        TestContext nowhere = new TestContext();
+        assertDeferred(mail(plugin(Map.of("geoip", "US,CA")), nowhere, "<a@example.org>"));
+        assertEquals(List.of("NOTICE skip: no geoip country", "WARN fail: initial DENYSOFT, unknown"), nowhere.logged());
+    }
+
+    /** qpsmtpd's own test of geoip_match (t/plugin_tests/greylisting): case does not count. */
+    @Test
+    void countriesCompareAsInQpsmtpdsTests() {
+        Greylisting plugin = plugin(Map.of("geoip", "US,UK,HU"));
+        for (String country : List.of("US", "us", "UK", "hu")) {
+            assertPassed(mail(plugin, locatedIn(country, ""), "<a@example.org>"));
+        }
+        for (String country : List.of("PK", "RU", "ru")) {
+            store.values.clear();
+            assertDeferred(mail(plugin, locatedIn(country, ""), "<a@example.org>"));
+        }
+        assertPassed(mail(plugin(Map.of("geoip", " us , ca ")), locatedIn("CA", "Canada"), "<a@example.org>"));
+    }
+
+    @Test
+    void exemptionsAreCheckedInQpsmtpdsOrder() {
+        Map<String, Object> options = Map.of("p0f", "genre,windows", "geoip", "CA");
+        TestContext immune = locatedIn("CA", "Canada");
+        immune.session().notes().put(SharedNotes.RELAY_CLIENT, true);
+        assertPassed(mail(plugin(options), immune, "<a@example.org>"));
+        assertEquals(List.of("INFO skip, relay client"), immune.logged());
+
+        TestContext linuxInCanada = locatedIn("CA", "Canada");
+        linuxInCanada.session().notes().put(P0F_NOTE, Map.of("genre", "Linux 3.11 and newer"));
+        assertPassed(mail(plugin(options), linuxInCanada, "<a@example.org>"));
+        assertEquals(List.of("INFO skip: no p0f match"), linuxInCanada.logged());
+
+        TestContext windowsInFrance = locatedIn("FR", "France");
+        windowsInFrance.session().notes().put(P0F_NOTE, Map.of("genre", "Windows 7 or 8"));
+        assertDeferred(mail(plugin(options), windowsInFrance, "<a@example.org>"));
+        assertEquals(List.of("DEBUG p0f genre match (windows)", "INFO skip: no geoip match (France)",
+                "WARN fail: initial DENYSOFT, unknown"), windowsInFrance.logged());
+    }
+
+    @Test
+    void atRcptTheExemptionsApplyToo() {
+        Greylisting plugin = plugin(Map.of("recipient", "1", "geoip", "CA"));
+        TestContext canadian = locatedIn("CA", "Canada");
+        canadian.transaction().sender("<a@example.org>");
+        assertPassed(HookResults.settled(plugin.onRcpt(canadian.rcpt("<user@localhost>"))));
+        assertTrue(store.values.isEmpty());
+        TestContext french = locatedIn("FR", "France");
+        french.transaction().sender("<a@example.org>");
+        assertDeferred(HookResults.settled(plugin.onRcpt(french.rcpt("<user@localhost>"))));
     }
 
     /** A StateStore in a map, with time to live by the test's clock; it fails every call when told to. */
