@@ -3,7 +3,7 @@
  * from a map and captured log lines. Not for production use.
  */
 @Export
-@Version("1.3.0")
+@Version("1.4.0")
 package org.postern.smtp.testkit;
 
 import org.osgi.annotation.bundle.Export;

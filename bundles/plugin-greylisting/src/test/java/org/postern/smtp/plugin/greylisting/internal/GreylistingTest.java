@@ -3,16 +3,12 @@ package org.postern.smtp.plugin.greylisting.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.NoteKey;
@@ -20,6 +16,7 @@ import org.postern.smtp.api.ReturnCode;
 import org.postern.smtp.api.SharedNotes;
 import org.postern.smtp.api.store.StateStore;
 import org.postern.smtp.testkit.TestClock;
+import org.postern.smtp.testkit.TestStateStore;
 import org.postern.smtp.testkit.HookResults;
 import org.postern.smtp.testkit.TestConfig;
 import org.postern.smtp.testkit.TestContext;
@@ -33,7 +30,7 @@ class GreylistingTest {
     private static final Duration WHITE = Duration.ofDays(36);
 
     private final TestClock clock = new TestClock(START);
-    private final MapStore store = new MapStore(clock);
+    private final TestStateStore store = new TestStateStore(clock);
 
     private Greylisting plugin(Map<String, ?> options) {
         return new Greylisting(TestConfig.of(Greylisting.Config.class, options), new HashMap<>(options), store, clock);
@@ -61,8 +58,8 @@ class GreylistingTest {
         TestContext ctx = new TestContext();
         assertDeferred(mail(plugin(Map.of()), ctx, "<a@example.org>"));
         assertEquals(List.of("WARN fail: initial DENYSOFT, unknown"), ctx.logged());
-        assertEquals(START.getEpochSecond() + ":1:0:0", store.values.get(CLIENT_KEY));
-        assertEquals(START.plus(GREY), store.expiries.get(CLIENT_KEY));
+        assertEquals(START.getEpochSecond() + ":1:0:0", store.values().get(CLIENT_KEY));
+        assertEquals(START.plus(GREY), store.expiry(CLIENT_KEY).orElse(null));
     }
 
     @Test
@@ -73,8 +70,8 @@ class GreylistingTest {
         TestContext retry = new TestContext();
         assertDeferred(mail(plugin, retry, "<a@example.org>"));
         assertEquals(List.of("WARN fail: black DENYSOFT - 1 deferred connections"), retry.logged());
-        assertEquals(START.getEpochSecond() + ":1:1:0", store.values.get(CLIENT_KEY));
-        assertEquals(START.plus(GREY), store.expiries.get(CLIENT_KEY));
+        assertEquals(START.getEpochSecond() + ":1:1:0", store.values().get(CLIENT_KEY));
+        assertEquals(START.plus(GREY), store.expiry(CLIENT_KEY).orElse(null));
     }
 
     @Test
@@ -85,13 +82,13 @@ class GreylistingTest {
         TestContext retry = new TestContext();
         assertPassed(mail(plugin, retry, "<a@example.org>"));
         assertEquals(List.of("WARN pass: updated grey->white"), retry.logged());
-        assertEquals(START.plus(BLACK).plus(WHITE), store.expiries.get(CLIENT_KEY));
+        assertEquals(START.plus(BLACK).plus(WHITE), store.expiry(CLIENT_KEY).orElse(null));
 
         clock.advance(Duration.ofDays(30));
         TestContext later = new TestContext();
         assertPassed(mail(plugin, later, "<other@example.net>"));
         assertEquals(List.of("INFO pass: white, 2 deliveries"), later.logged());
-        assertEquals(clock.instant().plus(WHITE), store.expiries.get(CLIENT_KEY));
+        assertEquals(clock.instant().plus(WHITE), store.expiry(CLIENT_KEY).orElse(null));
     }
 
     @Test
@@ -127,10 +124,9 @@ class GreylistingTest {
 
     @Test
     void anUnreadableRecordCountsAsUnknown() {
-        store.values.put(CLIENT_KEY, "not a record");
-        store.expiries.put(CLIENT_KEY, START.plus(WHITE));
+        store.set(CLIENT_KEY, "not a record", WHITE);
         assertDeferred(mail(plugin(Map.of())));
-        assertEquals(START.getEpochSecond() + ":1:0:0", store.values.get(CLIENT_KEY));
+        assertEquals(START.getEpochSecond() + ":1:0:0", store.values().get(CLIENT_KEY));
     }
 
     @Test
@@ -141,7 +137,7 @@ class GreylistingTest {
         assertPassed(mail(plugin));
         assertDeferred(mail(plugin, new TestContext(), "<b@example.org>"));
         assertEquals(START.getEpochSecond() + BLACK.toSeconds() + ":1:0:0",
-                store.values.get(CLIENT_KEY + ":b@example.org"));
+                store.values().get(CLIENT_KEY + ":b@example.org"));
     }
 
     @Test
@@ -152,7 +148,7 @@ class GreylistingTest {
         elsewhere.session().remote("198.51.100.7", 25);
         assertDeferred(mail(plugin, elsewhere, "<a@example.org>"));
         assertEquals(List.of("WARN fail: black DENYSOFT - 1 deferred connections"), elsewhere.logged());
-        assertEquals(Map.of("greylisting:a@example.org", START.getEpochSecond() + ":1:1:0"), store.values);
+        assertEquals(Map.of("greylisting:a@example.org", START.getEpochSecond() + ":1:1:0"), store.values());
     }
 
     @Test
@@ -160,7 +156,7 @@ class GreylistingTest {
         TestContext ctx = new TestContext();
         ctx.session().remote("2001:db8::1", 25);
         mail(plugin(Map.of()), ctx, "<a@example.org>");
-        assertEquals(List.of("greylisting:42540766411282592856903984951653826561"), List.copyOf(store.values.keySet()));
+        assertEquals(List.of("greylisting:42540766411282592856903984951653826561"), List.copyOf(store.values().keySet()));
     }
 
     @Test
@@ -169,9 +165,9 @@ class GreylistingTest {
         TestContext ctx = new TestContext();
         ctx.transaction().sender("<a@example.org>");
         assertPassed(mail(plugin, ctx, "<a@example.org>"));
-        assertTrue(store.values.isEmpty());
+        assertTrue(store.values().isEmpty());
         assertDeferred(HookResults.settled(plugin.onRcpt(ctx.rcpt("<user@localhost>"))));
-        assertEquals(List.of(CLIENT_KEY + ":user@localhost"), List.copyOf(store.values.keySet()));
+        assertEquals(List.of(CLIENT_KEY + ":user@localhost"), List.copyOf(store.values().keySet()));
     }
 
     @Test
@@ -181,7 +177,7 @@ class GreylistingTest {
         ctx.transaction().sender("<a@example.org>");
         assertPassed(mail(plugin, ctx, "<a@example.org>"));
         assertDeferred(HookResults.settled(plugin.onRcpt(ctx.rcpt("<user@localhost>"))));
-        assertEquals(List.of(CLIENT_KEY), List.copyOf(store.values.keySet()));
+        assertEquals(List.of(CLIENT_KEY), List.copyOf(store.values().keySet()));
     }
 
     @Test
@@ -220,7 +216,7 @@ class GreylistingTest {
         ctx.session().notes().put(SharedNotes.RELAY_CLIENT, true);
         assertPassed(mail(plugin(Map.of()), ctx, "<a@example.org>"));
         assertEquals(List.of("INFO skip, relay client"), ctx.logged());
-        assertTrue(store.values.isEmpty());
+        assertTrue(store.values().isEmpty());
     }
 
     @Test
@@ -228,7 +224,7 @@ class GreylistingTest {
         TestContext ctx = new TestContext();
         ctx.transaction().notes().put(SharedNotes.WHITELIST_SENDER, true);
         assertPassed(mail(plugin(Map.of()), ctx, "<a@example.org>"));
-        assertTrue(store.values.isEmpty());
+        assertTrue(store.values().isEmpty());
     }
 
     @Test
@@ -237,23 +233,23 @@ class GreylistingTest {
         TestContext ctx = new TestContext();
         assertPassed(mail(plugin, ctx, "<a@example.org>"));
         assertEquals(List.of("WARN fail: initial DENYSOFT, unknown"), ctx.logged());
-        assertEquals(START.getEpochSecond() + ":1:0:0", store.values.get(CLIENT_KEY));
+        assertEquals(START.getEpochSecond() + ":1:0:0", store.values().get(CLIENT_KEY));
     }
 
     @Test
     void theDeprecatedModeSetsRejectUnlessRejectIsGiven() {
         assertPassed(mail(plugin(Map.of("mode", "testonly"))));
-        store.values.clear();
+        store.clear();
         assertPassed(mail(plugin(Map.of("mode", "off"))));
-        store.values.clear();
+        store.clear();
         assertDeferred(mail(plugin(Map.of("mode", "denysoft"))));
-        store.values.clear();
+        store.clear();
         assertDeferred(mail(plugin(Map.of("mode", "testonly", "reject", "1"))));
     }
 
     @Test
     void aStoreFailurePassesByDefault() {
-        store.failing = true;
+        store.failing(true);
         TestContext ctx = new TestContext();
         assertPassed(mail(plugin(Map.of()), ctx, "<a@example.org>"));
         assertEquals(List.of("ERROR state store failed, passed: java.io.IOException: store down"), ctx.logged());
@@ -261,7 +257,7 @@ class GreylistingTest {
 
     @Test
     void aStoreFailureDefersWhenConfiguredTo() {
-        store.failing = true;
+        store.failing(true);
         TestContext ctx = new TestContext();
         assertDeferred(mail(plugin(Map.of("store_failure", "defer")), ctx, "<a@example.org>"));
         assertEquals(List.of("ERROR state store failed, deferred: java.io.IOException: store down"), ctx.logged());
@@ -270,17 +266,17 @@ class GreylistingTest {
     @Test
     void unusableOptionsFallBackToTheDefaults() {
         assertDeferred(mail(plugin(Map.of("remote_ip", "0"))));
-        assertEquals(List.of(CLIENT_KEY), List.copyOf(store.values.keySet()));
+        assertEquals(List.of(CLIENT_KEY), List.copyOf(store.values().keySet()));
 
         Greylisting swapped = plugin(Map.of("black_timeout", 600, "grey_timeout", 300));
         clock.advance(Duration.ofMinutes(20));
         assertDeferred(mail(swapped));
-        assertTrue(store.values.get(CLIENT_KEY).endsWith(":1:1:0"), "still black at 20 minutes, as with 50");
+        assertTrue(store.values().get(CLIENT_KEY).endsWith(":1:1:0"), "still black at 20 minutes, as with 50");
     }
 
     @Test
     void anUnknownStoreFailureBehaviourPasses() {
-        store.failing = true;
+        store.failing(true);
         assertPassed(mail(plugin(Map.of("store_failure", "sometimes"))));
     }
 
@@ -315,7 +311,7 @@ class GreylistingTest {
         TestContext linux = fingerprinted(Map.of("genre", "Linux 3.11 and newer", "distance", 0L));
         assertPassed(mail(plugin(Map.of("p0f", "genre,windows")), linux, "<a@example.org>"));
         assertEquals(List.of("INFO skip: no p0f match"), linux.logged());
-        assertTrue(store.values.isEmpty());
+        assertTrue(store.values().isEmpty());
     }
 
     @Test
@@ -323,7 +319,7 @@ class GreylistingTest {
         TestContext unknown = new TestContext();
         assertPassed(mail(plugin(Map.of("p0f", "genre,windows")), unknown, "<a@example.org>"));
         assertEquals(List.of("ERROR p0f info missing"), unknown.logged());
-        assertTrue(store.values.isEmpty());
+        assertTrue(store.values().isEmpty());
     }
 
     @Test
@@ -357,7 +353,7 @@ class GreylistingTest {
                 new Case("uptime,100", Map.of("uptime", 99L), true),
                 new Case("uptime,100", Map.of("uptime", 500L), false));
         for (Case c : cases) {
-            store.values.clear();
+            store.clear();
             HookResult result = mail(plugin(Map.of("p0f", c.option())), fingerprinted(c.fingerprint()), "<a@example.org>");
             assertEquals(c.greylisted() ? ReturnCode.DENYSOFT : ReturnCode.DECLINED, result.code(), c.toString());
         }
@@ -379,10 +375,10 @@ class GreylistingTest {
         // invalid keys, an empty key and a key without a value are discarded; spaces around the commas do not count
         assertDeferred(mail(plugin(Map.of("p0f", "os,linux,Genre,linux,,x, genre , windows ,distance")),
                 fingerprinted(windows), "<a@example.org>"));
-        store.values.clear();
+        store.clear();
         // a pattern that is no regular expression is discarded, the other pairs stay
         assertDeferred(mail(plugin(Map.of("p0f", "genre,[,distance,4")), fingerprinted(windows), "<a@example.org>"));
-        store.values.clear();
+        store.clear();
         // 0 turns the option off, as in qpsmtpd: everyone is greylisted, the note is not read
         TestContext anyone = new TestContext();
         assertDeferred(mail(plugin(Map.of("p0f", "0")), anyone, "<a@example.org>"));
@@ -403,7 +399,7 @@ class GreylistingTest {
         TestContext canadian = locatedIn("CA", "Canada");
         assertPassed(mail(plugin(Map.of("geoip", "US,CA")), canadian, "<a@example.org>"));
         assertEquals(List.of("INFO pass: geoip country match (CA, Canada)"), canadian.logged());
-        assertTrue(store.values.isEmpty());
+        assertTrue(store.values().isEmpty());
     }
 
     @Test
@@ -428,7 +424,7 @@ class GreylistingTest {
             assertPassed(mail(plugin, locatedIn(country, ""), "<a@example.org>"));
         }
         for (String country : List.of("PK", "RU", "ru")) {
-            store.values.clear();
+            store.clear();
             assertDeferred(mail(plugin, locatedIn(country, ""), "<a@example.org>"));
         }
         assertPassed(mail(plugin(Map.of("geoip", " us , ca ")), locatedIn("CA", "Canada"), "<a@example.org>"));
@@ -460,55 +456,12 @@ class GreylistingTest {
         TestContext canadian = locatedIn("CA", "Canada");
         canadian.transaction().sender("<a@example.org>");
         assertPassed(HookResults.settled(plugin.onRcpt(canadian.rcpt("<user@localhost>"))));
-        assertTrue(store.values.isEmpty());
+        assertTrue(store.values().isEmpty());
         TestContext french = locatedIn("FR", "France");
         french.transaction().sender("<a@example.org>");
         assertDeferred(HookResults.settled(plugin.onRcpt(french.rcpt("<user@localhost>"))));
     }
 
     /** A StateStore in a map, with time to live by the test's clock; it fails every call when told to. */
-    private static final class MapStore implements StateStore {
-        final Map<String, String> values = new HashMap<>();
-        final Map<String, Instant> expiries = new HashMap<>();
-        private final Clock clock;
-        boolean failing;
-
-        MapStore(Clock clock) {
-            this.clock = clock;
-        }
-
-        private <T> CompletionStage<T> answer(Supplier<T> work) {
-            return failing ? CompletableFuture.failedFuture(new java.io.IOException("store down"))
-                    : CompletableFuture.completedFuture(work.get());
-        }
-
-        private boolean alive(String key) {
-            return values.containsKey(key) && clock.instant().isBefore(expiries.get(key));
-        }
-
-        @Override
-        public CompletionStage<Optional<String>> get(String key) {
-            return answer(() -> alive(key) ? Optional.of(values.get(key)) : Optional.empty());
-        }
-
-        @Override
-        public CompletionStage<Void> put(String key, String value, Duration ttl) {
-            return answer(() -> {
-                values.put(key, value);
-                expiries.put(key, clock.instant().plus(ttl));
-                return null;
-            });
-        }
-
-        @Override
-        public CompletionStage<Long> add(String key, long delta, Duration ttl) {
-            throw new UnsupportedOperationException("greylisting does not count");
-        }
-
-        @Override
-        public CompletionStage<Boolean> remove(String key) {
-            throw new UnsupportedOperationException("greylisting does not remove");
-        }
-    }
 
 }

@@ -11,11 +11,12 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.postern.smtp.testkit.TestConfig;
+import org.postern.smtp.testkit.TestStateStore;
 
 class KarmaCommandsTest {
     private static final Instant NOW = Instant.parse("2026-12-03T10:00:00Z");
     private final Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
-    private final FakeStore store = new FakeStore(clock);
+    private final TestStateStore store = new TestStateStore(clock);
 
     private KarmaCommands commands(Map<String, Object> karmaOptions) {
         return new KarmaCommands(store, TestConfig.of(Karma.Config.class, karmaOptions), clock);
@@ -34,8 +35,8 @@ class KarmaCommandsTest {
         String output = commands(Map.of("penalty_days", 0.5)).capture("192.0.2.7");
         assertEquals("192.0.2.7 is in the penalty box until Thu Dec  3 22:00.\n" + KarmaCommands.HEADING
                 + "\n 192.0.2.7                   Thu Dec  3 10:00      1       0       0", output);
-        assertEquals(Optional.of(Long.toString(NOW.getEpochSecond())), store.value("192.0.2.7", "penalty"));
-        assertEquals(Duration.ofDays(365), store.lastTtl.get("karma:192.0.2.7:penalty"));
+        assertEquals(Optional.of(Long.toString(NOW.getEpochSecond())), store.value("karma:192.0.2.7:penalty"));
+        assertEquals(Duration.ofDays(365), store.ttl("karma:192.0.2.7:penalty").orElse(null));
     }
 
     @Test
@@ -45,7 +46,7 @@ class KarmaCommandsTest {
         commands.capture("192.0.2.7");
         assertEquals("192.0.2.7 is out of the penalty box.\n" + KarmaCommands.HEADING
                 + "\n 192.0.2.7                                         0       2       0", commands.release("192.0.2.7"));
-        assertEquals(Optional.empty(), store.value("192.0.2.7", "penalty"));
+        assertEquals(Optional.empty(), store.value("karma:192.0.2.7:penalty"));
     }
 
     @Test

@@ -3,57 +3,30 @@ package org.postern.smtp.plugin.karma.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import org.junit.jupiter.api.Test;
 import org.postern.smtp.api.HookResult;
 import org.postern.smtp.api.ParseContext;
 import org.postern.smtp.api.PreConnectionContext;
 import org.postern.smtp.api.ReturnCode;
 import org.postern.smtp.api.SharedNotes;
-import org.postern.smtp.api.store.StateStore;
 import org.postern.smtp.testkit.HookResults;
+import org.postern.smtp.testkit.TestClock;
 import org.postern.smtp.testkit.TestConfig;
 import org.postern.smtp.testkit.TestContext;
+import org.postern.smtp.testkit.TestStateStore;
 
 class KarmaTest {
     private static final String CLIENT = "192.0.2.7";
     private static final Instant START = Instant.parse("2026-01-01T00:00:00Z");
     private static final String ONE_DAY_LEFT = "You were naughty. You cannot connect for 1.00 more days.";
 
-    private final MovableClock clock = new MovableClock();
-    private final FakeStore store = new FakeStore(clock);
-
-    private static final class MovableClock extends Clock {
-        private Instant now = START;
-
-        void advance(Duration by) {
-            now = now.plus(by);
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-    }
+    private final TestClock clock = new TestClock(START);
+    private final TestStateStore store = new TestStateStore(clock);
 
     /** One connection of the client: its context is shared by every hook, as the core's session is. */
     private static final class Connection extends TestContext implements PreConnectionContext {
@@ -150,7 +123,7 @@ class KarmaTest {
     }
 
     private long count(String field) {
-        return store.value(CLIENT, field).map(Long::parseLong).orElse(0L);
+        return store.value("karma:" + CLIENT + ":" + field).map(Long::parseLong).orElse(0L);
     }
 
     @Test
@@ -171,7 +144,7 @@ class KarmaTest {
                 naughty.logged().toString());
         assertEquals(1, count("naughty"));
         assertEquals(1, count("connects"));
-        assertEquals(Optional.of(Long.toString(START.getEpochSecond())), store.value(CLIENT, "penalty"));
+        assertEquals(Optional.of(Long.toString(START.getEpochSecond())), store.value("karma:" + CLIENT + ":" + "penalty"));
 
         clock.advance(Duration.ofMinutes(1));
         Connection again = new Connection();
@@ -224,7 +197,7 @@ class KarmaTest {
         session(plugin, 5);
         Connection naughty = session(plugin, -3);
         assertTrue(naughty.logged().contains("INFO negative, (msg: -3, his: 1)"), naughty.logged().toString());
-        assertEquals(Optional.empty(), store.value(CLIENT, "penalty"));
+        assertEquals(Optional.empty(), store.value("karma:" + CLIENT + ":" + "penalty"));
         Connection again = new Connection();
         assertEquals(ReturnCode.DECLINED, connect(plugin, again).code());
         assertEquals(Optional.of(1), again.history());
@@ -235,7 +208,7 @@ class KarmaTest {
     void negativeSetsHowFarBelowZeroTheHistoryMayGo() {
         Karma plugin = plugin(Map.of("reject", "connect", "negative", 2));
         session(plugin, -3);
-        assertEquals(Optional.empty(), store.value(CLIENT, "penalty"));
+        assertEquals(Optional.empty(), store.value("karma:" + CLIENT + ":" + "penalty"));
         assertEquals(ReturnCode.DECLINED, connect(plugin, new Connection()).code());
         session(plugin, -3);
         assertEquals(ReturnCode.DENY_DISCONNECT, connect(plugin, new Connection()).code());
@@ -267,12 +240,12 @@ class KarmaTest {
     void neutralSessionsCountAsConnectionsAndSessionsWithoutKarmaAreNotRecorded() {
         Karma plugin = plugin(Map.of());
         session(plugin, 0);
-        assertEquals(Optional.empty(), store.value(CLIENT, "connects"));
+        assertEquals(Optional.empty(), store.value("karma:" + CLIENT + ":" + "connects"));
         Connection neutral = session(plugin, -2);
         assertTrue(neutral.logged().contains("INFO neutral, (msg: -2, his: 0)"), neutral.logged().toString());
         assertEquals(1, count("connects"));
         assertEquals(0, count("naughty"));
-        assertEquals(Duration.ofDays(365), store.lastTtl.get("karma:" + CLIENT + ":connects"));
+        assertEquals(Duration.ofDays(365), store.ttl("karma:" + CLIENT + ":connects").orElse(null));
     }
 
     @Test
@@ -316,14 +289,14 @@ class KarmaTest {
     void aStoreFailureLetsTheClientPass() {
         Karma plugin = plugin(Map.of("reject", "connect"));
         session(plugin, -3);
-        store.failing = true;
+        store.failing(true);
         Connection connection = new Connection();
         assertEquals(ReturnCode.DECLINED, connect(plugin, connection).code());
         connection.session().notes().put(SharedNotes.KARMA, -5);
         assertEquals(ReturnCode.DECLINED, HookResults.settled(plugin.onDisconnect(connection)).code());
         assertTrue(connection.logged().stream().anyMatch(line -> line.startsWith("ERROR skip, the state store failed")),
                 connection.logged().toString());
-        store.failing = false;
+        store.failing(false);
         assertEquals(1, count("naughty"), "the failed session was not recorded");
     }
 
@@ -348,7 +321,7 @@ class KarmaTest {
         known.transaction().recipient("<a@example.org>");
         assertEquals(ReturnCode.DECLINED, plugin.onRcpt(known.rcpt("<b@example.org>")).code());
 
-        store.entries.clear();
+        store.clear();
         Connection good = new Connection();
         connect(plugin, good);
         good.session().notes().put(SharedNotes.KARMA, 1);
