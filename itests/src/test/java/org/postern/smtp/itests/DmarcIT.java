@@ -131,7 +131,7 @@ public class DmarcIT {
     public void aPolicyThatAsksForReportsLeavesARecordForThem() throws Exception {
         reply(postern, "a@dmarc-other.com", "ceo@dmarc-reject.com");
         String expected = "\\d+\t127\\.0\\.0\\.1\tdmarc-reject\\.com\tdmarc-other\\.com\tlocalhost\tdmarc-reject\\.com\treject\treject\t100\tr\tr\t"
-                + "reject\tfail\tfail\t\tdmarc-other\\.com:mfrom:pass\tmailto:dmarc@dmarc-reject\\.com";
+                + "reject\tfail\tfail\t\tdmarc-other\\.com:mfrom:pass\tmailto:dmarc@dmarc-reject\\.com\t0";
         long deadline = System.currentTimeMillis() + 10_000;
         // the plugin writes records on a thread of its own, after the reply
         while (recordLines().stream().noneMatch(line -> line.matches(expected)) && System.currentTimeMillis() < deadline) {

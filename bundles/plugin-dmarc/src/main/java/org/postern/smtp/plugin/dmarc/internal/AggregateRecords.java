@@ -20,13 +20,14 @@ import org.slf4j.LoggerFactory;
 /**
  * The records an aggregate report (RFC 7489 7.2) is made from: one tab-separated line per message evaluated under a
  * policy that asks for reports ({@code rua}), in one file per UTC day, {@code dmarc-YYYY-MM-DD.tsv}, whose first line
- * names the columns. Lines are written by one thread of its own, so no hook thread, nor the resolver's, waits for the
+ * names the columns: a column added later goes last, and readers take the columns by name, so older files stay readable
+ * (see {@link AggregateReports}). Lines are written by one thread of its own, so no hook thread, nor the resolver's, waits for the
  * disk; when 10,000 lines wait already, a line is dropped with a warning.
  */
 final class AggregateRecords implements AutoCloseable {
     static final List<String> COLUMNS = List.of("time", "source_ip", "header_from", "envelope_from", "envelope_to",
             "policy_domain", "p", "sp", "pct", "adkim", "aspf", "disposition", "dkim_aligned", "spf_aligned", "dkim",
-            "spf", "rua");
+            "spf", "rua", "fo");
     private static final Logger LOG = LoggerFactory.getLogger(AggregateRecords.class);
 
     /** One message's record: the values of {@link #COLUMNS} but the first. */
@@ -47,6 +48,10 @@ final class AggregateRecords implements AutoCloseable {
         });
     }
 
+    static String fileName(LocalDate day) {
+        return "dmarc-" + day + ".tsv";
+    }
+
     void add(Row row) {
         Instant now = clock.instant();
         try {
@@ -58,7 +63,7 @@ final class AggregateRecords implements AutoCloseable {
     }
 
     private void write(Instant time, Row row) {
-        Path file = folder.resolve("dmarc-" + LocalDate.ofInstant(time, ZoneOffset.UTC) + ".tsv");
+        Path file = folder.resolve(fileName(LocalDate.ofInstant(time, ZoneOffset.UTC)));
         StringBuilder line = new StringBuilder();
         try {
             if (!Files.exists(file)) {

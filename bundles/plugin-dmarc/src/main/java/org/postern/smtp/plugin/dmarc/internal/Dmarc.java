@@ -79,6 +79,22 @@ public final class Dmarc implements DataPostHook {
                 + "folder dmarc in the server's data folder")
         String report__folder() default "";
 
+        @AttributeDefinition(name = "report_org_name", description = "The reporting organization in aggregate reports "
+                + "(report_metadata/org_name); empty: this host's name")
+        String report__org__name() default "";
+
+        @AttributeDefinition(name = "report_email", description = "The reporter's address in aggregate reports; its domain "
+                + "names the reports' files; empty: postmaster@ the organization's name")
+        String report__email() default "";
+
+        @AttributeDefinition(name = "report_extra_contact_info", description = "More contact information in aggregate "
+                + "reports (e.g. a web page); empty: none")
+        String report__extra__contact__info() default "";
+
+        @AttributeDefinition(name = "report_hour", description = "Hour of the day (UTC, 0 to 23) at which the aggregate "
+                + "reports of the day before are written; -1: only by the dmarc:report command")
+        int report__hour() default -1;
+
         @AttributeDefinition(description = "Place in the data_post chain; after sender_permitted_from (450) and dkim (470)")
         int postern_hook_order() default ORDER;
     }
@@ -113,7 +129,7 @@ public final class Dmarc implements DataPostHook {
     }
 
     /** The configured folder, else {@code dmarc} in the launcher's data folder, or Karaf's {@code data/postern}. */
-    private static Path reportFolder(Config config, String posternData, String karafData) {
+    static Path reportFolder(Config config, String posternData, String karafData) {
         if (!config.report__folder().isBlank()) {
             return Path.of(config.report__folder().strip());
         }
@@ -216,6 +232,7 @@ public final class Dmarc implements DataPostHook {
                         .map(signature -> signature.domain() + ":" + signature.selector() + ":" + signature.result())
                         .collect(Collectors.joining(","))).orElse(""),
                 spf.map(result -> result.domain() + ":" + result.scope() + ":" + result.result()).orElse(""),
-                String.join(",", record.aggregateReportTo()))));
+                String.join(",", record.aggregateReportTo()),
+                record.failureOptions())));
     }
 }

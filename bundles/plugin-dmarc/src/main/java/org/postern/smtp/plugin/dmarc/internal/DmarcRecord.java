@@ -16,9 +16,10 @@ import java.util.TreeMap;
  * @param strictSpf {@code aspf=s}
  * @param percent {@code pct}, 0 to 100
  * @param aggregateReportTo {@code rua}: the report URIs, empty when none
+ * @param failureOptions {@code fo}, as published ({@code 0} when absent): aggregate reports repeat it
  */
 record DmarcRecord(Disposition policy, Disposition subdomainPolicy, boolean strictDkim, boolean strictSpf, int percent,
-        List<String> aggregateReportTo) {
+        List<String> aggregateReportTo, String failureOptions) {
 
     /** What a receiver is asked to do with mail that fails (RFC 7489 6.3, {@code p}). */
     enum Disposition {
@@ -61,7 +62,7 @@ record DmarcRecord(Disposition policy, Disposition subdomainPolicy, boolean stri
         Disposition policy = p.orElse(Disposition.NONE);
         Disposition subdomainPolicy = Optional.ofNullable(tags.get("sp")).flatMap(Disposition::of).orElse(policy);
         return Optional.of(new DmarcRecord(policy, subdomainPolicy, "s".equalsIgnoreCase(tags.get("adkim")),
-                "s".equalsIgnoreCase(tags.get("aspf")), percent(tags.get("pct")), rua));
+                "s".equalsIgnoreCase(tags.get("aspf")), percent(tags.get("pct")), rua, tags.getOrDefault("fo", "0")));
     }
 
     /** The tags in order of the text, names as written; null when the text does not begin with its {@code v} tag. */

@@ -11,14 +11,14 @@ class DmarcRecordTest {
     @Test
     void aFullRecordIsReadTagByTag() {
         assertEquals(Optional.of(new DmarcRecord(Disposition.REJECT, Disposition.QUARANTINE, true, false, 50,
-                List.of("mailto:dmarc@example.com", "mailto:copy@example.net"))),
+                List.of("mailto:dmarc@example.com", "mailto:copy@example.net"), "1")),
                 DmarcRecord.parse("v=DMARC1; p=reject; sp=quarantine; adkim=s; aspf=r; pct=50; "
                         + "rua=mailto:dmarc@example.com,mailto:copy@example.net; ruf=mailto:f@example.com; fo=1"));
     }
 
     @Test
     void missingTagsTakeRfc7489sDefaults() {
-        assertEquals(Optional.of(new DmarcRecord(Disposition.NONE, Disposition.NONE, false, false, 100, List.of())),
+        assertEquals(Optional.of(new DmarcRecord(Disposition.NONE, Disposition.NONE, false, false, 100, List.of(), "0")),
                 DmarcRecord.parse("v=DMARC1;p=none"));
     }
 
@@ -40,7 +40,7 @@ class DmarcRecordTest {
     @Test
     void malformedOptionalTagsFallBackToTheirDefaults() {
         DmarcRecord record = DmarcRecord.parse("v=DMARC1; p=Quarantine; sp=never; pct=150; adkim=x; junk").orElseThrow();
-        assertEquals(new DmarcRecord(Disposition.QUARANTINE, Disposition.QUARANTINE, false, false, 100, List.of()), record);
+        assertEquals(new DmarcRecord(Disposition.QUARANTINE, Disposition.QUARANTINE, false, false, 100, List.of(), "0"), record);
         assertEquals(100, DmarcRecord.parse("v=DMARC1; p=reject; pct=half").orElseThrow().percent());
     }
 

@@ -181,7 +181,7 @@ class DmarcTest {
         assertEquals(List.of(String.join("\t", AggregateRecords.COLUMNS),
                 String.join("\t", "1796292930", "192.0.2.1", "reject.example", "mailer.example", "postern.test",
                         "reject.example", "reject", "reject", "100", "r", "r", "reject", "fail", "fail",
-                        "reject.example:s1:fail", "mailer.example:mfrom:pass", "mailto:dmarc@reject.example")), lines);
+                        "reject.example:s1:fail", "mailer.example:mfrom:pass", "mailto:dmarc@reject.example", "0")), lines);
         judge("quarantine.example");
         assertEquals(2, Files.readAllLines(reports.resolve("dmarc-2026-12-03.tsv")).size());
         assertFalse(Files.exists(reports.resolve("dmarc-2026-12-04.tsv")));
