@@ -255,6 +255,15 @@ public class KarafFeatureIT {
         assertTrue(metrics, metrics.contains("postern_connections_total{listener=\"default\",result=\"accepted\"}"));
         assertTrue(metrics, metrics.contains("postern_plugin_latency_seconds_bucket{hook=\"connect\",outcome=\"DECLINED\",plugin=\"earlytalker\""));
 
+        // tells, if /health is missing, whether its servlet was never registered or Pax Web does not serve it
+        String servlet = "(osgi.http.whiteboard.servlet.pattern=/health)";
+        long registered = System.currentTimeMillis() + 30_000;
+        while (context.getServiceReferences("javax.servlet.Servlet", servlet) == null && System.currentTimeMillis() < registered) {
+            Thread.sleep(100);
+        }
+        assertTrue("no /health servlet service; health checks' bundles: " + bundleStates("org.apache.felix.healthcheck", "org.postern.health")
+                + ", executor: " + context.getServiceReference("org.apache.felix.hc.api.execution.HealthCheckExecutor"),
+                context.getServiceReferences("javax.servlet.Servlet", servlet) != null);
         java.net.http.HttpResponse<String> health = httpGet("/health");
         assertTrue(health.body(), health.body().contains("OK Postern listeners: default listening on 127.0.0.1:" + port + "\n"));
         assertTrue(health.body(), health.body().contains("OK Postern spool: "));
@@ -311,6 +320,13 @@ public class KarafFeatureIT {
         } finally {
             featuresService.uninstallFeatures(features, noRefresh);
         }
+    }
+
+    /** The bundles whose symbolic names start with these, with their states (32 = ACTIVE). */
+    private String bundleStates(String... prefixes) {
+        return java.util.Arrays.stream(context.getBundles())
+                .filter(bundle -> Stream.of(prefixes).anyMatch(prefix -> bundle.getSymbolicName().startsWith(prefix)))
+                .map(bundle -> bundle.getSymbolicName() + "=" + bundle.getState()).toList().toString();
     }
 
     private static java.net.http.HttpResponse<String> httpGet(String path) throws Exception {
