@@ -31,6 +31,19 @@ public class TestContext implements HookContext {
     private boolean commitAllowed = true;
     private final java.util.Set<String> acceptedParameters = new java.util.TreeSet<>();
 
+    /**
+     * A context at the end of DATA: this message (header and body, CRLF line ends) from {@code <a@example.org>} to
+     * these recipients, {@code <b@example.org>} when none are given; for content plugins' tests.
+     */
+    public static TestContext forMessage(String wire, String... recipients) {
+        TestContext ctx = new TestContext();
+        ctx.transaction().sender("<a@example.org>").message(wire);
+        for (String recipient : recipients.length == 0 ? new String[] {"<b@example.org>"} : recipients) {
+            ctx.transaction().recipient(recipient);
+        }
+        return ctx;
+    }
+
     /** Makes {@link #commit()} answer false, as when the core gave up waiting for the plugin. */
     public TestContext withCommitRefused() {
         commitAllowed = false;

@@ -65,15 +65,6 @@ class RspamdTest {
         return plugin;
     }
 
-    private static TestContext message(String wire, String... recipients) {
-        TestContext ctx = new TestContext();
-        ctx.transaction().sender("<a@example.org>").message(wire);
-        for (String recipient : recipients.length == 0 ? new String[] {"<b@example.org>"} : recipients) {
-            ctx.transaction().recipient(recipient);
-        }
-        return ctx;
-    }
-
     private static HookResult scan(Rspamd plugin, TestContext ctx) {
         return HookResults.settled(plugin.onDataPost(ctx));
     }
@@ -95,7 +86,7 @@ class RspamdTest {
     @Test
     void sendsTheEnvelopeAndTheClientAsRspamdsRequestHeadersAndTheMessageAsTheBody() throws Exception {
         FakeRspamd rspamd = rspamd(HAM);
-        TestContext ctx = message(MESSAGE, "<b@example.org>", "<c@example.org>");
+        TestContext ctx = TestContext.forMessage(MESSAGE, "<b@example.org>", "<c@example.org>");
         ctx.transaction().id("s1.1");
         ctx.session().remote("198.51.100.7", 40000).remoteHost("mx.example.net").helo("helo.example.net").authenticated("alice");
         assertEquals(ReturnCode.DECLINED, scan(plugin(rspamd.port(), "check.authenticated", true), ctx).code());
@@ -115,7 +106,7 @@ class RspamdTest {
     @Test
     void aClientWithoutReverseDnsIsUnknownAndOneRecipientIsAlsoDeliverToAndSettingsIdIsSentWhenSet() throws Exception {
         FakeRspamd rspamd = rspamd(HAM);
-        TestContext ctx = message(MESSAGE);
+        TestContext ctx = TestContext.forMessage(MESSAGE);
         ctx.transaction().sender("<>");
         scan(plugin(rspamd.port(), "request.settings_id", "inbound"), ctx);
         assertEquals(List.of("unknown"), rspamd.headers().get("Hostname"));
@@ -130,7 +121,7 @@ class RspamdTest {
         FakeRspamd rspamd = rspamd("no action", 0.4, "\"milter\":{\"remove_headers\":{\"X-Spam-Status\":0},"
                 + "\"add_headers\":{\"X-Spam-Status\":{\"order\":-1,\"value\":\"No, score=0.40\"},\"Authentication-Results\":"
                 + "{\"order\":0,\"value\":\"mx.example; none\"}}}");
-        TestContext ctx = message(MESSAGE);
+        TestContext ctx = TestContext.forMessage(MESSAGE);
         assertEquals(ReturnCode.DECLINED, scan(plugin(rspamd.port()), ctx).code());
         assertEquals(List.of("Authentication-Results", "From", "Subject", "X-Spam-Status"), names(ctx));
         assertEquals(List.of("No, score=0.40"), values(ctx, "X-Spam-Status"));
@@ -140,7 +131,7 @@ class RspamdTest {
     @Test
     void addHeaderGetsScoreBarAndReportReplacingThoseTheMessageCameWith() throws Exception {
         FakeRspamd rspamd = rspamd("add header", 7.5, "");
-        TestContext ctx = message("From: a@example.org\r\nX-Rspamd-Score: -100\r\nSubject: hello\r\n\r\nHi\r\n");
+        TestContext ctx = TestContext.forMessage("From: a@example.org\r\nX-Rspamd-Score: -100\r\nSubject: hello\r\n\r\nHi\r\n");
         assertEquals(ReturnCode.DECLINED, scan(plugin(rspamd.port()), ctx).code());
         assertEquals(List.of("7.5"), values(ctx, "X-Rspamd-Score"));
         assertEquals(List.of("+++++++"), values(ctx, "X-Rspamd-Bar"));
@@ -151,7 +142,7 @@ class RspamdTest {
     @ValueSource(strings = {"always", "never", "sometimes"})
     void addHeadersSaysWhenTheSpamFieldsAreWritten(String addHeaders) throws Exception {
         FakeRspamd rspamd = rspamd(HAM);
-        TestContext ctx = message(MESSAGE);
+        TestContext ctx = TestContext.forMessage(MESSAGE);
         scan(plugin(rspamd.port(), "add_headers", Rspamd.AddHeaders.valueOf(addHeaders), "header.bar", ""), ctx);
         assertEquals(addHeaders.equals("always") ? List.of("0.4") : List.of(), values(ctx, "X-Rspamd-Score"));
         assertEquals(addHeaders.equals("always") ? List.of("MID_RHS_NOT_FQDN(0.5) MIME_GOOD(-0.1)") : List.of(),
@@ -161,14 +152,14 @@ class RspamdTest {
 
     @Test
     void rewriteSubjectTakesRspamdsSubjectOrTheConfiguredOne() throws Exception {
-        TestContext given = message(MESSAGE);
+        TestContext given = TestContext.forMessage(MESSAGE);
         scan(plugin(rspamd("rewrite subject", 10, "\"subject\":\"***SPAM*** hello\"").port()), given);
         assertEquals(List.of("***SPAM*** hello"), values(given, "Subject"));
         assertEquals(List.of("10"), values(given, "X-Rspamd-Score"));
-        TestContext configured = message(MESSAGE);
+        TestContext configured = TestContext.forMessage(MESSAGE);
         scan(plugin(rspamd("rewrite subject", 10, "").port(), "subject", "[spam, says rspamd] %s"), configured);
         assertEquals(List.of("[spam, says rspamd] hello"), values(configured, "Subject"));
-        TestContext disabled = message(MESSAGE);
+        TestContext disabled = TestContext.forMessage(MESSAGE);
         scan(plugin(rspamd("rewrite subject", 10, "").port(), "rewrite_subject.enabled", false), disabled);
         assertEquals(List.of("hello"), values(disabled, "Subject"));
     }
@@ -176,33 +167,33 @@ class RspamdTest {
     @Test
     void rspamdsDkimSignatureGoesToTheTopWithItsFoldingAsCrlf() throws Exception {
         FakeRspamd rspamd = rspamd("no action", 0, "\"dkim-signature\":\"v=1; a=rsa-sha256; d=example.org;\\n\\tb=abc\"");
-        TestContext ctx = message(MESSAGE);
+        TestContext ctx = TestContext.forMessage(MESSAGE);
         scan(plugin(rspamd.port()), ctx);
         HeaderField first = ctx.transaction().header().orElseThrow().fields().get(0);
         assertEquals(new HeaderField("DKIM-Signature", " v=1; a=rsa-sha256; d=example.org;\r\n\tb=abc"), first);
-        TestContext without = message(MESSAGE);
+        TestContext without = TestContext.forMessage(MESSAGE);
         scan(plugin(rspamd.port(), "dkim.enabled", false), without);
         assertEquals(List.of(), values(without, "DKIM-Signature"));
     }
 
     @Test
     void rejectIsRefusedWith550AndRspamdsMessageOrTheConfiguredOne() throws Exception {
-        HookResult rspamds = scan(plugin(rspamd("reject", 15, "\"messages\":{\"smtp_message\":\"Gtube pattern\"}").port()), message(MESSAGE));
+        HookResult rspamds = scan(plugin(rspamd("reject", 15, "\"messages\":{\"smtp_message\":\"Gtube pattern\"}").port()), TestContext.forMessage(MESSAGE));
         assertEquals("DENY 550 5.7.1 Gtube pattern", rspamds.toString());
-        HookResult configured = scan(plugin(rspamd("reject", 15, "").port(), "reject.message", "No spam here"), message(MESSAGE));
+        HookResult configured = scan(plugin(rspamd("reject", 15, "").port(), "reject.message", "No spam here"), TestContext.forMessage(MESSAGE));
         assertEquals("DENY 550 5.7.1 No spam here", configured.toString());
         HookResult ownText = scan(plugin(rspamd("reject", 15, "\"messages\":{\"smtp_message\":\"Gtube pattern\"}").port(),
-                "smtp_message.enabled", false), message(MESSAGE));
+                "smtp_message.enabled", false), TestContext.forMessage(MESSAGE));
         assertEquals("DENY 550 5.7.1 Detected as spam", ownText.toString());
     }
 
     @Test
     void aRejectThatIsLetThroughGetsTheSpamFields() throws Exception {
-        TestContext ctx = message(MESSAGE);
+        TestContext ctx = TestContext.forMessage(MESSAGE);
         HookResult result = scan(plugin(rspamd("reject", 16, "").port(), "reject.spam", false), ctx);
         assertEquals(ReturnCode.DECLINED, result.code());
         assertEquals(List.of("16"), values(ctx, "X-Rspamd-Score"));
-        TestContext authenticated = message(MESSAGE);
+        TestContext authenticated = TestContext.forMessage(MESSAGE);
         authenticated.session().authenticated("alice");
         FakeRspamd rspamd = rspamd("reject", 16, "");
         assertEquals(ReturnCode.DECLINED, scan(plugin(rspamd.port(), "check.authenticated", true), authenticated).code());
@@ -213,12 +204,12 @@ class RspamdTest {
     @Test
     void softRejectAndGreylistAreDeferredWith451UnlessDisabled() throws Exception {
         String message = "\"messages\":{\"smtp_message\":\"Try again later\"}";
-        assertEquals("DENYSOFT 451 4.7.1 Try again later", scan(plugin(rspamd("soft reject", 0, message).port()), message(MESSAGE)).toString());
-        assertEquals("DENYSOFT 451 4.7.1 Deferred by policy", scan(plugin(rspamd("soft reject", 0, "").port()), message(MESSAGE)).toString());
-        assertEquals(ReturnCode.DECLINED, scan(plugin(rspamd("soft reject", 0, "").port(), "soft_reject.enabled", false), message(MESSAGE)).code());
+        assertEquals("DENYSOFT 451 4.7.1 Try again later", scan(plugin(rspamd("soft reject", 0, message).port()), TestContext.forMessage(MESSAGE)).toString());
+        assertEquals("DENYSOFT 451 4.7.1 Deferred by policy", scan(plugin(rspamd("soft reject", 0, "").port()), TestContext.forMessage(MESSAGE)).toString());
+        assertEquals(ReturnCode.DECLINED, scan(plugin(rspamd("soft reject", 0, "").port(), "soft_reject.enabled", false), TestContext.forMessage(MESSAGE)).code());
         assertEquals("DENYSOFT 451 4.7.1 Greylisted", scan(plugin(rspamd("greylist", 5, "").port(), "greylist.message", "Greylisted"),
-                message(MESSAGE)).toString());
-        TestContext passed = message(MESSAGE);
+                TestContext.forMessage(MESSAGE)).toString());
+        TestContext passed = TestContext.forMessage(MESSAGE);
         assertEquals(ReturnCode.DECLINED, scan(plugin(rspamd("greylist", 5, "").port(), "greylist.enabled", false), passed).code());
         assertEquals(List.of(), values(passed, "X-Rspamd-Score"));
     }
@@ -226,12 +217,12 @@ class RspamdTest {
     @Test
     void rspamdDownPassesMarkedOrIsDeferredByDeferError() throws Exception {
         int port = closedPort();
-        TestContext passed = message(MESSAGE);
+        TestContext passed = TestContext.forMessage(MESSAGE);
         assertEquals(ReturnCode.DECLINED, scan(plugin(port), passed).code());
         assertEquals(List.of("not scanned, connection refused"), values(passed, "X-Rspamd-Error"));
         assertTrue(passed.logged().contains("WARN rspamd at 127.0.0.1:" + port + " failed: connection refused; passed unscanned"),
                 passed.logged().toString());
-        TestContext deferred = message(MESSAGE);
+        TestContext deferred = TestContext.forMessage(MESSAGE);
         assertEquals("DENYSOFT 451 4.3.0 Rspamd scan error", scan(plugin(port, "defer.error", true), deferred).toString());
         assertEquals(List.of(), values(deferred, "X-Rspamd-Error"));
     }
@@ -240,24 +231,24 @@ class RspamdTest {
     void aSlowRspamdTimesOutWithinTimeoutAndDeferTimeoutDecides() throws Exception {
         FakeRspamd rspamd = rspamd(HAM).delay(10_000);
         long start = System.nanoTime();
-        TestContext passed = message(MESSAGE);
+        TestContext passed = TestContext.forMessage(MESSAGE);
         assertEquals(ReturnCode.DECLINED, scan(plugin(rspamd.port(), "timeout", 1), passed).code());
         assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5));
         assertEquals(List.of("not scanned, no answer within 1000 ms"), values(passed, "X-Rspamd-Error"));
         assertEquals("DENYSOFT 451 4.3.0 Rspamd scan timeout",
-                scan(plugin(rspamd.port(), "timeout", 1, "defer.timeout", true, "defer.error", false), message(MESSAGE)).toString());
+                scan(plugin(rspamd.port(), "timeout", 1, "defer.timeout", true, "defer.error", false), TestContext.forMessage(MESSAGE)).toString());
     }
 
     @Test
     void anAnswerThatIsNotRspamdsIsAnError() throws Exception {
-        TestContext garbage = message(MESSAGE);
+        TestContext garbage = TestContext.forMessage(MESSAGE);
         assertEquals("DENYSOFT 451 4.3.0 Rspamd scan error", scan(plugin(rspamd("<html>oops</html>").port(), "defer.error", true), garbage).toString());
         assertTrue(garbage.logged().stream().anyMatch(line -> line.startsWith("WARN rspamd at ") && line.contains("failed: not JSON: <html>oops</html>; deferred")),
                 garbage.logged().toString());
-        TestContext status = message(MESSAGE);
+        TestContext status = TestContext.forMessage(MESSAGE);
         scan(plugin(rspamd("{\"error\":\"busy\"}").status(500).port()), status);
         assertEquals(List.of("not scanned, rspamd answered HTTP 500: {\"error\":\"busy\"}"), values(status, "X-Rspamd-Error"));
-        TestContext huge = message(MESSAGE);
+        TestContext huge = TestContext.forMessage(MESSAGE);
         scan(plugin(rspamd("").answer(new byte[RspamdClient.MAX_ANSWER + 1]).port()), huge);
         assertEquals(1, values(huge, "X-Rspamd-Error").size());
         assertTrue(values(huge, "X-Rspamd-Error").get(0).contains("answer longer than"), values(huge, "X-Rspamd-Error").toString());
@@ -267,15 +258,15 @@ class RspamdTest {
     void authenticatedRelayLocalAndPrivateClientsAreSkippedAsHarakaDoes() throws Exception {
         FakeRspamd rspamd = rspamd("reject", 20, "");
         Rspamd plugin = plugin(rspamd.port());
-        TestContext authenticated = message(MESSAGE);
+        TestContext authenticated = TestContext.forMessage(MESSAGE);
         authenticated.session().authenticated("alice");
-        TestContext relay = message(MESSAGE);
+        TestContext relay = TestContext.forMessage(MESSAGE);
         relay.session().notes().put(SharedNotes.RELAY_CLIENT, true);
-        TestContext local = message(MESSAGE);
+        TestContext local = TestContext.forMessage(MESSAGE);
         local.session().remote("127.0.0.1", 40000);
-        TestContext privateIp = message(MESSAGE);
+        TestContext privateIp = TestContext.forMessage(MESSAGE);
         privateIp.session().remote("10.1.2.3", 40000);
-        TestContext uniqueLocal = message(MESSAGE);
+        TestContext uniqueLocal = TestContext.forMessage(MESSAGE);
         uniqueLocal.session().remote("fd00::1", 40000);
         for (TestContext ctx : List.of(authenticated, relay, local, privateIp, uniqueLocal)) {
             assertEquals(ReturnCode.DECLINED, scan(plugin, ctx).code());
@@ -285,13 +276,13 @@ class RspamdTest {
         assertEquals("DENY 550 5.7.1 Detected as spam", scan(plugin(rspamd.port(), "check.local_ip", true), local).toString());
         assertEquals("DENY 550 5.7.1 Detected as spam", scan(plugin(rspamd.port(), "check.private_ip", true), privateIp).toString());
         assertEquals("DENY 550 5.7.1 Detected as spam", scan(plugin(rspamd.port(), "check.relay", true), relay).toString());
-        assertEquals("DENY 550 5.7.1 Detected as spam", scan(plugin, message(MESSAGE)).toString());
+        assertEquals("DENY 550 5.7.1 Detected as spam", scan(plugin, TestContext.forMessage(MESSAGE)).toString());
     }
 
     @Test
     void aMessageOverMaxSizeIsNotSent() throws Exception {
         FakeRspamd rspamd = rspamd("reject", 20, "");
-        TestContext ctx = message(MESSAGE);
+        TestContext ctx = TestContext.forMessage(MESSAGE);
         assertEquals(ReturnCode.DECLINED, scan(plugin(rspamd.port(), "max.size", 10L), ctx).code());
         assertEquals(0, rspamd.body().length);
         assertTrue(ctx.logged().contains("INFO skip, too large (" + MESSAGE.length() + " > max.size 10)"), ctx.logged().toString());
@@ -300,7 +291,7 @@ class RspamdTest {
     @Test
     void aTimeoutBeyondTheHookTimeoutIsShortenedToFit() throws Exception {
         FakeRspamd rspamd = rspamd(HAM).delay(10_000);
-        TestContext ctx = message(MESSAGE);
+        TestContext ctx = TestContext.forMessage(MESSAGE);
         scan(plugin(rspamd.port(), "timeout", 60, "postern.hook.timeout", 2), ctx);
         assertEquals(List.of("not scanned, no answer within 1000 ms"), values(ctx, "X-Rspamd-Error"));
     }

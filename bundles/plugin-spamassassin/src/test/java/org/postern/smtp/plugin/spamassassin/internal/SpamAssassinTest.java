@@ -70,15 +70,6 @@ class SpamAssassinTest {
         return plugin;
     }
 
-    private static TestContext message(String wire, String... recipients) {
-        TestContext ctx = new TestContext();
-        ctx.transaction().sender("<a@example.org>").message(wire);
-        for (String recipient : recipients.length == 0 ? new String[] {"<b@example.org>"} : recipients) {
-            ctx.transaction().recipient(recipient);
-        }
-        return ctx;
-    }
-
     private static HookResult scan(SpamAssassin plugin, TestContext ctx) {
         return HookResults.settled(plugin.onDataPost(ctx));
     }
@@ -102,14 +93,14 @@ class SpamAssassinTest {
     @Test
     void sendsTheEnvelopeSenderAndTheMessageForTheServersUser() throws Exception {
         FakeSpamd spamd = spamd(FakeSpamd.answering(HAM));
-        scan(plugin(spamd.socket()), message(MESSAGE));
+        scan(plugin(spamd.socket()), TestContext.forMessage(MESSAGE));
         assertEquals(List.of("HEADERS SPAMC/1.5\r\nUser: " + System.getProperty("user.name") + "\r\n\r\n"
                 + "X-Envelope-From: <a@example.org>\r\n" + MESSAGE), spamd.requests);
     }
 
     @Test
     void spamAssassinsFieldsGoToTheTopInItsOrderAndTheNoteHasTheStatus() throws Exception {
-        TestContext ctx = message(MESSAGE);
+        TestContext ctx = TestContext.forMessage(MESSAGE);
         HookResult result = scan(plugin(spamdAnswering(14.2).socket()), ctx);
         assertEquals(ReturnCode.DECLINED, result.code());
         assertEquals(List.of("X-Spam-Checker-Version", "X-Spam-Flag", "X-Spam-Level", "X-Spam-Status", "From", "Subject"), names(ctx));
@@ -128,7 +119,7 @@ class SpamAssassinTest {
         }
         FakeSpamd spamd = spamd(FakeSpamd.answering(FakeSpamd.headersAnswer(true, 1000, "X-Spam-Status: Yes, score=1000.0 required=5.0 tests="
                 + tests + " autolearn=no version=4.0.1\r\n")));
-        TestContext ctx = message(MESSAGE);
+        TestContext ctx = TestContext.forMessage(MESSAGE);
         scan(plugin(spamd.socket()), ctx);
         String written = "X-Spam-Status:" + fields(ctx).get(0).value();
         for (String line : written.split("\r\n")) {
@@ -141,7 +132,7 @@ class SpamAssassinTest {
     @MethodSource("rejectTypes")
     void aScoreAtRejectIsRefusedAsRejectTypeSays(String rejectType, ReturnCode code) throws Exception {
         String socket = spamdAnswering(20).socket();
-        HookResult refused = scan(plugin(socket, "reject", 20.0, "reject_type", rejectType), message(MESSAGE));
+        HookResult refused = scan(plugin(socket, "reject", 20.0, "reject_type", rejectType), TestContext.forMessage(MESSAGE));
         assertEquals(code, refused.code());
         assertEquals(List.of("spam score exceeded threshold"), refused.message());
     }
@@ -154,13 +145,13 @@ class SpamAssassinTest {
 
     @Test
     void belowRejectOrWithoutRejectTheMessagePasses() throws Exception {
-        assertEquals(ReturnCode.DECLINED, scan(plugin(spamdAnswering(19.9).socket(), "reject", 20.0), message(MESSAGE)).code());
-        assertEquals(ReturnCode.DECLINED, scan(plugin(spamdAnswering(1000).socket()), message(MESSAGE)).code());
+        assertEquals(ReturnCode.DECLINED, scan(plugin(spamdAnswering(19.9).socket(), "reject", 20.0), TestContext.forMessage(MESSAGE)).code());
+        assertEquals(ReturnCode.DECLINED, scan(plugin(spamdAnswering(1000).socket()), TestContext.forMessage(MESSAGE)).code());
     }
 
     @Test
     void autolearnedHamRaisesKarma() throws Exception {
-        TestContext ctx = message(MESSAGE);
+        TestContext ctx = TestContext.forMessage(MESSAGE);
         scan(plugin(spamd(FakeSpamd.answering(HAM)).socket(), "reject", 20.0), ctx);
         assertEquals(Optional.of(1), ctx.session().notes().get(SharedNotes.KARMA));
         assertTrue(ctx.logged().contains("INFO pass, Ham, 1.5 < 20.0, learn=ham"), ctx.logged().toString());
@@ -168,24 +159,24 @@ class SpamAssassinTest {
 
     @Test
     void theSubjectIsMarkedWhenTheScoreIsOverTheThresholdAndSpamAssassinsRequiredScore() throws Exception {
-        TestContext spam = message(MESSAGE);
+        TestContext spam = TestContext.forMessage(MESSAGE);
         scan(plugin(spamdAnswering(14.2).socket(), "munge_subject_threshold", 10.0), spam);
         assertEquals(List.of("*** SPAM *** hello"), values(spam, "Subject"));
 
-        TestContext own = message(MESSAGE);
+        TestContext own = TestContext.forMessage(MESSAGE);
         scan(plugin(spamdAnswering(14.2).socket(), "munge_subject_threshold", 10.0, "subject_prefix", "[spam]"), own);
         assertEquals(List.of("[spam] hello"), values(own, "Subject"));
 
-        TestContext noSubject = message("From: a@example.org\r\n\r\nhi\r\n");
+        TestContext noSubject = TestContext.forMessage("From: a@example.org\r\n\r\nhi\r\n");
         scan(plugin(spamdAnswering(14.2).socket(), "munge_subject_threshold", 10.0), noSubject);
         assertEquals(List.of("*** SPAM ***"), values(noSubject, "Subject"));
 
-        TestContext underThreshold = message(MESSAGE);
+        TestContext underThreshold = TestContext.forMessage(MESSAGE);
         scan(plugin(spamdAnswering(9.0).socket(), "munge_subject_threshold", 10.0), underThreshold);
         assertEquals(List.of("hello"), values(underThreshold, "Subject"));
 
         // over the threshold, but SpamAssassin does not call it spam (score 4.0, required 5.0)
-        TestContext notSpam = message(MESSAGE);
+        TestContext notSpam = TestContext.forMessage(MESSAGE);
         scan(plugin(spamdAnswering(4.0).socket(), "munge_subject_threshold", 3.0), notSpam);
         assertEquals(List.of("hello"), values(notSpam, "Subject"));
     }
@@ -194,7 +185,7 @@ class SpamAssassinTest {
 
     @Test
     void fieldsTheMessageCameWithAreRenamedByDefault() throws Exception {
-        TestContext ctx = message(FORGED);
+        TestContext ctx = TestContext.forMessage(FORGED);
         scan(plugin(spamdAnswering(14.2).socket()), ctx);
         assertEquals(List.of("X-Spam-Checker-Version", "X-Spam-Flag", "X-Spam-Level", "X-Spam-Status", "X-Old-Spam-Status",
                 "X-Old-Spam-Flag", "X-Old-Spam-User", "From", "Subject"), names(ctx));
@@ -204,11 +195,11 @@ class SpamAssassinTest {
 
     @Test
     void fieldsTheMessageCameWithAreDroppedOrKept() throws Exception {
-        TestContext dropped = message(FORGED);
+        TestContext dropped = TestContext.forMessage(FORGED);
         scan(plugin(spamdAnswering(14.2).socket(), "leave_old_headers", "drop"), dropped);
         assertEquals(List.of("X-Spam-Checker-Version", "X-Spam-Flag", "X-Spam-Level", "X-Spam-Status", "From", "Subject"), names(dropped));
 
-        TestContext kept = message(FORGED);
+        TestContext kept = TestContext.forMessage(FORGED);
         scan(plugin(spamdAnswering(14.2).socket(), "leave_old_headers", "keep"), kept);
         assertEquals(List.of("X-Spam-Checker-Version", "X-Spam-Flag", "X-Spam-Level", "X-Spam-Status", "X-Spam-Status", "X-Spam-Flag",
                 "X-Spam-User", "From", "Subject"), names(kept));
@@ -216,7 +207,7 @@ class SpamAssassinTest {
 
     @Test
     void headersNoneAddsNothingButTheNoteAndRejectStillWorks() throws Exception {
-        TestContext ctx = message(FORGED);
+        TestContext ctx = TestContext.forMessage(FORGED);
         HookResult result = scan(plugin(spamdAnswering(14.2).socket(), "headers", "none", "reject", 10.0, "munge_subject_threshold", 5.0), ctx);
         assertEquals(ReturnCode.DENY, result.code());
         assertEquals(List.of("X-Spam-Status", "X-Spam-Flag", "X-Spam-User", "From", "Subject"), names(ctx));
@@ -227,7 +218,7 @@ class SpamAssassinTest {
     @Test
     void withVpopmailAMessageForOneRecipientIsScoredForThatRecipient() throws Exception {
         FakeSpamd spamd = spamd(FakeSpamd.answering(HAM));
-        TestContext ctx = message(MESSAGE, "<Alice@Example.ORG>");
+        TestContext ctx = TestContext.forMessage(MESSAGE, "<Alice@Example.ORG>");
         scan(plugin(spamd.socket(), "spamd_user", "vpopmail"), ctx);
         assertTrue(spamd.requests.get(0).startsWith("HEADERS SPAMC/1.5\r\nUser: Alice@Example.ORG\r\n\r\n"), spamd.requests.get(0));
         assertEquals(List.of(), values(ctx, "X-Spam-User"));
@@ -236,13 +227,13 @@ class SpamAssassinTest {
     @Test
     void aMessageForSeveralRecipientsIsScoredForTheDefaultUserAndSaysSo() throws Exception {
         FakeSpamd spamd = spamd(FakeSpamd.answering(HAM));
-        TestContext ctx = message(MESSAGE, "<alice@example.org>", "<bob@example.org>");
+        TestContext ctx = TestContext.forMessage(MESSAGE, "<alice@example.org>", "<bob@example.org>");
         scan(plugin(spamd.socket(), "spamd_user", "vpopmail"), ctx);
         assertTrue(spamd.requests.get(0).startsWith("HEADERS SPAMC/1.5\r\nUser: vpopmail\r\n\r\n"), spamd.requests.get(0));
         assertEquals(List.of("X-Spam-Level", "X-Spam-Status", "X-Spam-User", "From", "Subject"), names(ctx));
         assertEquals(List.of("vpopmail, 2 recipients"), values(ctx, "X-Spam-User"));
 
-        TestContext named = message(MESSAGE, "<alice@example.org>", "<bob@example.org>", "<carol@example.org>");
+        TestContext named = TestContext.forMessage(MESSAGE, "<alice@example.org>", "<bob@example.org>", "<carol@example.org>");
         scan(plugin(spamd.socket(), "spamd_user", "filter"), named);
         assertEquals(List.of("filter, 3 recipients"), values(named, "X-Spam-User"));
     }
@@ -250,13 +241,13 @@ class SpamAssassinTest {
     @Test
     void relayClientsAreNotScannedUnlessRelayclientIsScan() throws Exception {
         FakeSpamd spamd = spamd(FakeSpamd.answering(HAM));
-        TestContext skipped = message(MESSAGE);
+        TestContext skipped = TestContext.forMessage(MESSAGE);
         skipped.session().authenticated("alice");
         assertEquals(ReturnCode.DECLINED, scan(plugin(spamd.socket()), skipped).code());
         assertEquals(List.of(), spamd.requests);
         assertTrue(skipped.logged().contains("INFO skip, relay client"), skipped.logged().toString());
 
-        TestContext scanned = message(MESSAGE);
+        TestContext scanned = TestContext.forMessage(MESSAGE);
         scanned.session().notes().put(SharedNotes.RELAY_CLIENT, true);
         scan(plugin(spamd.socket(), "relayclient", "scan"), scanned);
         assertEquals(1, spamd.requests.size());
@@ -265,7 +256,7 @@ class SpamAssassinTest {
     @Test
     void messagesOverMaxSizeAreNotScanned() throws Exception {
         FakeSpamd spamd = spamd(FakeSpamd.answering(HAM));
-        TestContext ctx = message(MESSAGE);
+        TestContext ctx = TestContext.forMessage(MESSAGE);
         assertEquals(ReturnCode.DECLINED, scan(plugin(spamd.socket(), "max.size", 20), ctx).code());
         assertEquals(List.of(), spamd.requests);
         assertTrue(ctx.logged().contains("INFO skip, too large (" + MESSAGE.length() + ")"), ctx.logged().toString());
@@ -275,7 +266,7 @@ class SpamAssassinTest {
     void spamdOnAUnixDomainSocket() throws Exception {
         FakeSpamd spamd = FakeSpamd.unix(FakeSpamd.answering(FakeSpamd.headersAnswer(true, 14.2, SPAM_FIELDS)));
         opened.add(spamd);
-        TestContext ctx = message(MESSAGE);
+        TestContext ctx = TestContext.forMessage(MESSAGE);
         assertEquals(ReturnCode.DENY, scan(plugin(spamd.socket(), "reject", 10.0), ctx).code());
         assertTrue(spamd.requests.get(0).endsWith("\r\n\r\nX-Envelope-From: <a@example.org>\r\n" + MESSAGE), spamd.requests.get(0));
     }
@@ -341,7 +332,7 @@ class SpamAssassinTest {
     @ParameterizedTest
     @EnumSource(Failure.class)
     void everyFailureOfSpamdLetsTheMessagePassUnscannedByDefault(Failure failure) throws Exception {
-        TestContext ctx = message(FORGED);
+        TestContext ctx = TestContext.forMessage(FORGED);
         HookResult result = scan(plugin(failing(failure), "reject", 5.0, "max.size", 1000, "connect.timeout.ms", 300, "timeout.ms", 500), ctx);
         assertEquals(ReturnCode.DECLINED, result.code());
         assertEquals(List.of("X-Spam-Status", "X-Spam-Flag", "X-Spam-User", "From", "Subject"), names(ctx));
@@ -353,7 +344,7 @@ class SpamAssassinTest {
     @ParameterizedTest
     @EnumSource(Failure.class)
     void everyFailureOfSpamdDefersTheMessageWithSpamdDownDefer(Failure failure) throws Exception {
-        TestContext ctx = message(MESSAGE);
+        TestContext ctx = TestContext.forMessage(MESSAGE);
         HookResult result = scan(plugin(failing(failure), "spamd_down", "defer", "max.size", 1000, "connect.timeout.ms", 300,
                 "timeout.ms", 500), ctx);
         assertEquals(ReturnCode.DENYSOFT, result.code());
@@ -365,7 +356,7 @@ class SpamAssassinTest {
     @ParameterizedTest
     @ValueSource(strings = {"none", "pass"})
     void aPolicyOtherThanDeferPasses(String policy) throws Exception {
-        HookResult result = scan(plugin(failing(Failure.TEMPFAIL), "spamd_down", policy), message(MESSAGE));
+        HookResult result = scan(plugin(failing(Failure.TEMPFAIL), "spamd_down", policy), TestContext.forMessage(MESSAGE));
         assertEquals(ReturnCode.DECLINED, result.code());
     }
 
@@ -373,7 +364,7 @@ class SpamAssassinTest {
     void timeoutsAreShortenedToFitInTheHookTimeout() throws Exception {
         SpamAssassin plugin = plugin(failing(Failure.READ_TIMEOUT), "timeout.ms", 60_000, "postern.hook.timeout", 2, "spamd_down", "defer");
         long started = System.nanoTime();
-        HookResult result = scan(plugin, message(MESSAGE));
+        HookResult result = scan(plugin, TestContext.forMessage(MESSAGE));
         long tookMillis = (System.nanoTime() - started) / 1_000_000;
         assertEquals(ReturnCode.DENYSOFT, result.code());
         assertTrue(tookMillis < 1900, tookMillis + " ms");
